@@ -1,0 +1,70 @@
+package data
+
+import "github.com/paulmach/orb"
+
+// RegencyCode and RegencyName identify the whole regency, the top level of aggregation.
+const RegencyCode = "33.26"
+
+// RegencyName is the regency's name in both languages.
+var RegencyName = Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"}
+
+// Village is a desa or kelurahan, keyed by its Kemendagri code (33.26.14.2009).
+// Names repeat across the regency, so the code is the only key.
+type Village struct {
+	Code         string
+	Name         string
+	DistrictCode string // the first three parts of the code, 33.26.14
+	Kelurahan    bool   // urban kelurahan rather than rural desa
+	Geometry     orb.MultiPolygon
+}
+
+// District is a kecamatan.
+type District struct {
+	Code     string
+	Name     string
+	Geometry orb.MultiPolygon // nil when built only from its villages' codes
+}
+
+// ZoneKind is the setting of a poverty lab.
+type ZoneKind string
+
+// The three kinds of poverty lab in the regency.
+const (
+	ZoneUrban   ZoneKind = "urban"
+	ZoneCoastal ZoneKind = "coastal"
+	ZoneForest  ZoneKind = "forest"
+)
+
+// Zone is a poverty lab (laboratorium kemiskinan): a named group of villages.
+// A zone file may give a polygon, a list of village codes, or both; the list
+// wins when both are given.
+type Zone struct {
+	ID           string
+	Name         string
+	Kind         ZoneKind
+	VillageCodes []string
+	Geometry     orb.MultiPolygon
+}
+
+// Dataset is everything one import brings: the areas and the household rows
+// of every round in the files.
+type Dataset struct {
+	Villages   []Village
+	Districts  []District
+	Zones      []Zone
+	Households []Household
+}
+
+// DistrictCodeOf returns the kecamatan part of a village code ("33.26.14" of "33.26.14.2009").
+func DistrictCodeOf(villageCode string) string {
+	dots := 0
+	for i := 0; i < len(villageCode); i++ {
+		if villageCode[i] == '.' {
+			dots++
+			if dots == 3 {
+				return villageCode[:i]
+			}
+		}
+	}
+	return villageCode
+}

@@ -1,0 +1,91 @@
+package data
+
+import (
+	"context"
+	"errors"
+)
+
+// Level is a kind of area that indicators are aggregated into.
+type Level string
+
+// Aggregation levels.
+const (
+	LevelRegency  Level = "regency"
+	LevelDistrict Level = "district"
+	LevelVillage  Level = "village"
+	LevelZone     Level = "zone"
+	LevelHexagon  Level = "hexagon"
+)
+
+// Levels lists the levels /api/stats accepts.
+var Levels = []Level{LevelRegency, LevelDistrict, LevelVillage, LevelZone, LevelHexagon}
+
+// DefaultMinHouseholds is the suppression threshold k: areas with fewer
+// households show no figures.
+const DefaultMinHouseholds = 5
+
+// ErrInvalidQuery marks a query that names a round, zone, level or
+// resolution the dataset does not have; the API answers it with 400.
+var ErrInvalidQuery = errors.New("invalid query")
+
+// AreaStats is the aggregate of one area at one round. When Suppressed is
+// true, Households and Values carry nothing.
+type AreaStats struct {
+	Level      Level
+	Code       string // village/district code, zone id, H3 index in hex, or the regency code
+	Name       string
+	Parent     string // district code of a village, kind of a zone
+	Round      Round
+	Households int
+	Suppressed bool
+	Values     []Value // indexed like Indicators
+}
+
+// StatsQuery selects the areas of one level at one round, optionally only
+// those in one lab zone. Res is the H3 resolution for LevelHexagon.
+type StatsQuery struct {
+	Level Level
+	Res   int
+	Round Round // empty means the latest round
+	Zone  string
+}
+
+// RoundInfo describes one survey round in the dataset.
+type RoundInfo struct {
+	Round      Round `json:"round"`
+	Households int   `json:"households"`
+	Baseline   bool  `json:"baseline"`
+}
+
+// Status is a store's health and the identity of the data it serves.
+type Status struct {
+	Store          string // "memory" or "postgis"
+	DatasetVersion int64
+	Households     int // distinct households across all rounds
+}
+
+// Store is the seam between the HTTP layer and where the data lives. The
+// PostGIS store and the in-memory store implement it and must agree figure
+// for figure.
+type Store interface {
+	Status(ctx context.Context) (Status, error)
+	Rounds(ctx context.Context) ([]RoundInfo, error)
+	Zones(ctx context.Context) ([]Zone, error)
+	Stats(ctx context.Context, q StatsQuery) ([]AreaStats, error)
+	Close() error
+}
+
+// NewAreaStats builds an area's published row from its measure sums,
+// suppressing the whole area when it has fewer than k households. Both stores
+// call it, so suppression is decided in one place.
+func NewAreaStats(level Level, code, name, parent string, round Round, sums *[NumMeasures]int64, dominantCause string, k int) AreaStats {
+	a := AreaStats{Level: level, Code: code, Name: name, Parent: parent, Round: round}
+	n := sums[MHouseholds]
+	if n < int64(k) {
+		a.Suppressed = true
+		return a
+	}
+	a.Households = int(n)
+	a.Values = Evaluate(sums, dominantCause, k)
+	return a
+}

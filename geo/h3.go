@@ -1,0 +1,117 @@
+// Package geo holds the pure geometry labmap needs: H3 cells and their
+// boundaries, unions of cells into polygons, a point-in-polygon index and
+// polygon validity checks. It does no I/O.
+package geo
+
+import (
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// MinRes and MaxRes bound the H3 resolutions that labmap aggregates into.
+const (
+	MinRes = 6
+	MaxRes = 10
+)
+
+// Resolutions lists the H3 resolutions that labmap aggregates into, coarse first.
+var Resolutions = [...]int{6, 7, 8, 9, 10}
+
+// Cell returns the H3 cell at res that holds the point.
+func Cell(p orb.Point, res int) uint64 {
+	return uint64(h3.LatLngToCell(h3.LatLng{Lat: p.Lat(), Lng: p.Lon()}, res))
+}
+
+// CellSet is the cells of one point at resolutions 6 to 10, indexed by res-MinRes.
+type CellSet [MaxRes - MinRes + 1]uint64
+
+// Cells returns the cells of the point at every aggregation resolution. Only
+// the finest cell costs a call into the H3 C library; the coarser ones are
+// derived from its bits, which matters when a regency has a million rows.
+func Cells(p orb.Point) CellSet {
+	var cs CellSet
+	fine := Cell(p, MaxRes)
+	for _, r := range Resolutions {
+		cs[r-MinRes] = Parent(fine, r)
+	}
+	return cs
+}
+
+// H3 index layout: resolution in bits 52-55, one 3-bit digit per resolution
+// 1..15 with resolution r at bits (15-r)*3; unused digits are all ones.
+const (
+	resOffset = 52
+	resMask   = uint64(0xf) << resOffset
+	digitBits = 3
+)
+
+// Resolution returns the resolution encoded in an H3 cell index.
+func Resolution(cell uint64) int { return int((cell & resMask) >> resOffset) }
+
+// Parent returns the ancestor of cell at res, or cell itself when res is not
+// coarser. It is pure bit manipulation and agrees with h3's cellToParent.
+func Parent(cell uint64, res int) uint64 {
+	cur := Resolution(cell)
+	if res >= cur || res < 0 {
+		return cell
+	}
+	out := (cell &^ resMask) | uint64(res)<<resOffset
+	for r := res + 1; r <= cur; r++ {
+		out |= uint64(7) << ((15 - r) * digitBits)
+	}
+	return out
+}
+
+// CellCenter returns the centre of an H3 cell.
+func CellCenter(cell uint64) orb.Point {
+	ll := h3.CellToLatLng(h3.Cell(cell))
+	return orb.Point{ll.Lng, ll.Lat}
+}
+
+// CellPolygon returns the boundary of an H3 cell as a closed counter-clockwise ring.
+func CellPolygon(cell uint64) orb.Polygon {
+	b := h3.CellToBoundary(h3.Cell(cell))
+	ring := make(orb.Ring, 0, len(b)+1)
+	for _, ll := range b {
+		ring = append(ring, orb.Point{ll.Lng, ll.Lat})
+	}
+	ring = append(ring, ring[0])
+	return orb.Polygon{ring}
+}
+
+// CellString formats an H3 index the way every H3 tool prints it.
+func CellString(cell uint64) string { return h3.Cell(cell).String() }
+
+// ParseCell parses a hexadecimal H3 index and reports whether it is a valid cell.
+func ParseCell(s string) (uint64, bool) {
+	c := h3.Cell(h3.IndexFromString(s))
+	return uint64(c), c.IsValid()
+}
+
+// Neighbors returns the cells that share an edge with cell.
+func Neighbors(cell uint64) []uint64 {
+	disk := h3.Cell(cell).GridDisk(1)
+	out := make([]uint64, 0, len(disk)-1)
+	for _, c := range disk {
+		if uint64(c) != cell {
+			out = append(out, uint64(c))
+		}
+	}
+	return out
+}
+
+// CoverBound returns the cells at res whose centres lie inside the bound.
+func CoverBound(b orb.Bound, res int) []uint64 {
+	poly := h3.GeoPolygon{GeoLoop: h3.GeoLoop{
+		{Lat: b.Min.Lat(), Lng: b.Min.Lon()},
+		{Lat: b.Min.Lat(), Lng: b.Max.Lon()},
+		{Lat: b.Max.Lat(), Lng: b.Max.Lon()},
+		{Lat: b.Max.Lat(), Lng: b.Min.Lon()},
+	}}
+	cells := h3.PolygonToCells(poly, res)
+	out := make([]uint64, len(cells))
+	for i, c := range cells {
+		out[i] = uint64(c)
+	}
+	return out
+}
