@@ -25,14 +25,14 @@ func Cell(p orb.Point, res int) uint64 {
 // CellSet is the cells of one point at resolutions 6 to 10, indexed by res-MinRes.
 type CellSet [MaxRes - MinRes + 1]uint64
 
-// Cells returns the cells of the point at every aggregation resolution. Only
-// the finest cell costs a call into the H3 C library; the coarser ones are
-// derived from its bits, which matters when a regency has a million rows.
+// Cells returns the cells of the point at every aggregation resolution. Each
+// is computed from the point itself rather than as the parent of the finest
+// cell: H3 children do not tile their parent exactly, and a household near a
+// cell edge must land in the cell that any other H3 tool gives for its point.
 func Cells(p orb.Point) CellSet {
 	var cs CellSet
-	fine := Cell(p, MaxRes)
 	for _, r := range Resolutions {
-		cs[r-MinRes] = Parent(fine, r)
+		cs[r-MinRes] = Cell(p, r)
 	}
 	return cs
 }

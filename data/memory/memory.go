@@ -1,0 +1,367 @@
+// Package memory is the in-memory data.Store, the embedded default: it
+// aggregates every registry indicator in Go when a dataset is loaded and then
+// answers queries from those aggregates.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"labmap/data"
+	"labmap/geo"
+
+	"github.com/paulmach/orb"
+)
+
+// Options configures a memory store.
+type Options struct {
+	// MinHouseholds is the suppression threshold k; zero means data.DefaultMinHouseholds.
+	MinHouseholds int
+}
+
+// Store holds one aggregated dataset and swaps it atomically on Replace, so
+// queries never see a half-built dataset.
+type Store struct {
+	k       int
+	state   atomic.Pointer[state]
+	version atomic.Int64
+}
+
+// acc accumulates the measures of one area at one round.
+type acc struct {
+	sums   [data.NumMeasures]int64
+	causes map[string]int64 // causes of poverty among the area's poor households
+}
+
+func (a *acc) add(h *data.Household, m *[data.NumMeasures]int64) {
+	for i := range m {
+		a.sums[i] += m[i]
+	}
+	if h.Status.IsPoor() && len(h.Causes) > 0 {
+		if a.causes == nil {
+			a.causes = make(map[string]int64, 4)
+		}
+		for _, c := range h.Causes {
+			a.causes[c]++
+		}
+	}
+}
+
+// roundAggs holds every area's accumulator for one round.
+type roundAggs struct {
+	regency   acc
+	districts []acc
+	villages  []acc
+	zones     []acc
+	hexes     [len(geo.Resolutions)]map[uint64]*acc
+}
+
+type state struct {
+	villages    []data.Village
+	villageIdx  map[string]int
+	districts   []data.District
+	districtIdx map[string]int
+	zones       []data.Zone
+	zoneIdx     map[string]int
+	// villageZones lists, per village, the positions of the zones it belongs to.
+	villageZones [][]int
+	// hexZones lists, per H3 cell that has households, the zones its centre lies in.
+	hexZones     map[uint64][]int
+	rounds       []data.RoundInfo
+	aggs         []roundAggs // indexed like rounds
+	householdIDs int
+}
+
+// New aggregates a dataset that data.CheckDataset has accepted: every
+// household has its village code and baseline status.
+func New(ds data.Dataset, opt Options) (*Store, error) {
+	s := &Store{k: opt.MinHouseholds}
+	if s.k <= 0 {
+		s.k = data.DefaultMinHouseholds
+	}
+	if err := s.Replace(ds); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Replace swaps in a new dataset and bumps the dataset version. Queries in
+// flight finish on the old one.
+func (s *Store) Replace(ds data.Dataset) error {
+	st, err := build(ds)
+	if err != nil {
+		return fmt.Errorf("memory store: %w", err)
+	}
+	s.state.Store(st)
+	s.version.Add(1)
+	return nil
+}
+
+func build(ds data.Dataset) (*state, error) {
+	st := &state{
+		villages:    ds.Villages,
+		villageIdx:  make(map[string]int, len(ds.Villages)),
+		districts:   ds.Districts,
+		districtIdx: make(map[string]int, len(ds.Districts)),
+		zones:       ds.Zones,
+		zoneIdx:     make(map[string]int, len(ds.Zones)),
+	}
+	for i, v := range ds.Villages {
+		st.villageIdx[v.Code] = i
+	}
+	for i, d := range ds.Districts {
+		st.districtIdx[d.Code] = i
+	}
+	st.villageZones = make([][]int, len(ds.Villages))
+	for zi, z := range ds.Zones {
+		st.zoneIdx[z.ID] = zi
+		for _, code := range z.VillageCodes {
+			if vi, ok := st.villageIdx[code]; ok {
+				st.villageZones[vi] = append(st.villageZones[vi], zi)
+			}
+		}
+	}
+
+	roundPos := map[data.Round]int{}
+	var rounds []data.Round
+	for i := range ds.Households {
+		r := ds.Households[i].Round
+		if _, ok := roundPos[r]; !ok {
+			roundPos[r] = 0
+			rounds = append(rounds, r)
+		}
+	}
+	slices.Sort(rounds)
+	for i, r := range rounds {
+		roundPos[r] = i
+		st.rounds = append(st.rounds, data.RoundInfo{Round: r, Baseline: i == 0})
+	}
+
+	cells := householdCells(ds.Households)
+	st.aggs = make([]roundAggs, len(rounds))
+	for i := range st.aggs {
+		st.aggs[i].districts = make([]acc, len(ds.Districts))
+		st.aggs[i].villages = make([]acc, len(ds.Villages))
+		st.aggs[i].zones = make([]acc, len(ds.Zones))
+		for r := range st.aggs[i].hexes {
+			st.aggs[i].hexes[r] = make(map[uint64]*acc)
+		}
+	}
+	ids := make(map[string]struct{}, len(ds.Households)/max(len(rounds), 1))
+	var m [data.NumMeasures]int64
+	for i := range ds.Households {
+		h := &ds.Households[i]
+		vi, ok := st.villageIdx[h.VillageCode]
+		if !ok {
+			return nil, fmt.Errorf("household %s round %s: village %q is not in the dataset", h.ID, h.Round, h.VillageCode)
+		}
+		ri := roundPos[h.Round]
+		ra := &st.aggs[ri]
+		st.rounds[ri].Households++
+		ids[h.ID] = struct{}{}
+		for mi := range data.Measures {
+			m[mi] = data.Measures[mi].Value(h)
+		}
+		ra.regency.add(h, &m)
+		ra.villages[vi].add(h, &m)
+		if di, ok := st.districtIdx[st.villages[vi].DistrictCode]; ok {
+			ra.districts[di].add(h, &m)
+		}
+		for _, zi := range st.villageZones[vi] {
+			ra.zones[zi].add(h, &m)
+		}
+		for r := range geo.Resolutions {
+			c := cells[i][r]
+			a := ra.hexes[r][c]
+			if a == nil {
+				a = &acc{}
+				ra.hexes[r][c] = a
+			}
+			a.add(h, &m)
+		}
+	}
+	st.householdIDs = len(ids)
+	st.hexZones = hexZones(st, ds.Villages)
+	return st, nil
+}
+
+// householdCells computes every household's H3 cells on all cores, once per
+// distinct location: a household keeps its point across rounds, and this is
+// the one step of loading that calls into C per row.
+func householdCells(hs []data.Household) []geo.CellSet {
+	pos := make(map[orb.Point]int32, len(hs)/2)
+	which := make([]int32, len(hs))
+	var uniq []orb.Point
+	for i := range hs {
+		j, ok := pos[hs[i].Loc]
+		if !ok {
+			j = int32(len(uniq))
+			pos[hs[i].Loc] = j
+			uniq = append(uniq, hs[i].Loc)
+		}
+		which[i] = j
+	}
+	cells := make([]geo.CellSet, len(uniq))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(uniq) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(uniq))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				cells[i] = geo.Cells(uniq[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := make([]geo.CellSet, len(hs))
+	for i, j := range which {
+		out[i] = cells[j]
+	}
+	return out
+}
+
+// hexZones finds the zones of every H3 cell that has households: a cell
+// belongs to a zone when its centre lies in one of the zone's villages.
+func hexZones(st *state, villages []data.Village) map[uint64][]int {
+	out := make(map[uint64][]int)
+	if len(st.zones) == 0 {
+		return out
+	}
+	polys := make([]orb.MultiPolygon, len(villages))
+	for i, v := range villages {
+		polys[i] = v.Geometry
+	}
+	idx := geo.NewPolygonIndex(polys)
+	for ri := range st.aggs {
+		for r := range st.aggs[ri].hexes {
+			for c := range st.aggs[ri].hexes[r] {
+				if _, done := out[c]; done {
+					continue
+				}
+				vi := idx.Find(geo.CellCenter(c))
+				if vi < 0 {
+					out[c] = nil
+					continue
+				}
+				out[c] = st.villageZones[vi]
+			}
+		}
+	}
+	return out
+}
+
+// Status reports the store kind, dataset version and number of households.
+func (s *Store) Status(ctx context.Context) (data.Status, error) {
+	return data.Status{Store: "memory", DatasetVersion: s.version.Load(), Households: s.state.Load().householdIDs}, nil
+}
+
+// Rounds lists the survey rounds, oldest first.
+func (s *Store) Rounds(ctx context.Context) ([]data.RoundInfo, error) {
+	return slices.Clone(s.state.Load().rounds), nil
+}
+
+// Zones lists the lab zones.
+func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
+	return slices.Clone(s.state.Load().zones), nil
+}
+
+// Close releases nothing; the memory store holds no outside resources.
+func (s *Store) Close() error { return nil }
+
+// Stats answers one level's aggregates at one round, optionally only for the
+// areas of one lab zone.
+func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
+	st := s.state.Load()
+	ri, err := st.roundIndex(q.Round)
+	if err != nil {
+		return nil, err
+	}
+	round := st.rounds[ri].Round
+	zi := -1
+	if q.Zone != "" {
+		var ok bool
+		if zi, ok = st.zoneIdx[q.Zone]; !ok {
+			return nil, fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
+		}
+	}
+	ra := &st.aggs[ri]
+	var out []data.AreaStats
+	emit := func(level data.Level, code, name, parent string, a *acc) {
+		out = append(out, data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k))
+	}
+	switch q.Level {
+	case data.LevelRegency:
+		emit(data.LevelRegency, data.RegencyCode, data.RegencyName.ID, "", &ra.regency)
+	case data.LevelDistrict:
+		inZone := map[string]bool{}
+		if zi >= 0 {
+			for vi, zs := range st.villageZones {
+				if slices.Contains(zs, zi) {
+					inZone[st.villages[vi].DistrictCode] = true
+				}
+			}
+		}
+		for di, d := range st.districts {
+			if zi < 0 || inZone[d.Code] {
+				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCode, &ra.districts[di])
+			}
+		}
+	case data.LevelVillage:
+		for vi, v := range st.villages {
+			if zi < 0 || slices.Contains(st.villageZones[vi], zi) {
+				emit(data.LevelVillage, v.Code, v.Name, v.DistrictCode, &ra.villages[vi])
+			}
+		}
+	case data.LevelZone:
+		for i, z := range st.zones {
+			if zi < 0 || i == zi {
+				emit(data.LevelZone, z.ID, z.Name, string(z.Kind), &ra.zones[i])
+			}
+		}
+	case data.LevelHexagon:
+		if q.Res < geo.MinRes || q.Res > geo.MaxRes {
+			return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
+		}
+		hexes := ra.hexes[q.Res-geo.MinRes]
+		for c, a := range hexes {
+			if zi < 0 || slices.Contains(st.hexZones[c], zi) {
+				code := geo.CellString(c)
+				emit(data.LevelHexagon, code, code, "", a)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+func (st *state) roundIndex(r data.Round) (int, error) {
+	if len(st.rounds) == 0 {
+		return 0, fmt.Errorf("%w: the dataset has no rounds", data.ErrInvalidQuery)
+	}
+	if r == "" {
+		return len(st.rounds) - 1, nil
+	}
+	for i, ri := range st.rounds {
+		if ri.Round == r {
+			return i, nil
+		}
+	}
+	avail := make([]string, len(st.rounds))
+	for i, ri := range st.rounds {
+		avail[i] = string(ri.Round)
+	}
+	return 0, fmt.Errorf("%w: round %s is not in the dataset (rounds: %v)", data.ErrInvalidQuery, r, avail)
+}
