@@ -90,7 +90,6 @@ func fixture() data.Dataset {
 // want maps indicator keys to expected values; nil means withheld or undefined.
 type want map[string]any
 
-
 func checkValues(t *testing.T, a data.AreaStats, w want) {
 	t.Helper()
 	if len(w) != len(data.Indicators) {
