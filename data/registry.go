@@ -192,11 +192,13 @@ func IndicatorIndex(key string) int {
 }
 
 // Value is one indicator's figure for an area. Valid is false when the figure
-// is suppressed or undefined (a rate over zero households).
+// is withheld (a sensitive count under the threshold) or undefined (a rate
+// over nobody).
 type Value struct {
-	Number float64
-	Text   string
-	Valid  bool
+	Number   float64
+	Text     string
+	Valid    bool
+	Withheld bool
 }
 
 // Evaluate turns an area's measure sums into indicator values, applying the
@@ -208,6 +210,7 @@ func Evaluate(sums *[NumMeasures]int64, dominantCause string, k int) []Value {
 		if ind.Sensitive {
 			base := sums[ind.SensitiveBase]
 			if base > 0 && base < int64(k) {
+				vals[i].Withheld = true
 				continue
 			}
 		}

@@ -89,3 +89,7 @@ func NewAreaStats(level Level, code, name, parent string, round Round, sums *[Nu
 	a.Values = Evaluate(sums, dominantCause, k)
 	return a
 }
+
+// ErrUnavailable marks a failure to reach the store's database; the API
+// answers it with 503 and the store recovers when the database returns.
+var ErrUnavailable = errors.New("store unavailable")

@@ -1,0 +1,257 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"labmap/data"
+	"labmap/geo"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.store.Status(r.Context())
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return json.NewEncoder(w).Encode(map[string]any{"status": "down", "store": st.Store, "error": "store unavailable"})
+	}
+	return writeJSON(w, map[string]any{
+		"status": "ok", "store": st.Store, "dataset_version": st.DatasetVersion, "households": st.Households,
+	})
+}
+
+func langOf(r *http.Request) (string, error) {
+	switch l := r.URL.Query().Get("lang"); l {
+	case "", "id":
+		return "id", nil
+	case "en":
+		return "en", nil
+	default:
+		return "", badRequest("parameter lang: %q is not one of id, en", l)
+	}
+}
+
+func (s *Server) indicators(w http.ResponseWriter, r *http.Request) error {
+	lang, err := langOf(r)
+	if err != nil {
+		return err
+	}
+	type indicator struct {
+		Key         string    `json:"key"`
+		Label       string    `json:"label"`
+		Description string    `json:"description"`
+		Labels      data.Text `json:"labels"`
+		Unit        data.Unit `json:"unit"`
+		Kind        data.Kind `json:"kind"`
+		Numerator   string    `json:"numerator,omitempty"`
+		Denominator string    `json:"denominator,omitempty"`
+		Sensitive   bool      `json:"sensitive"`
+	}
+	out := make([]indicator, len(data.Indicators))
+	for i, ind := range data.Indicators {
+		out[i] = indicator{
+			Key: ind.Key, Label: ind.Label.In(lang), Description: ind.Description.In(lang), Labels: ind.Label,
+			Unit: ind.Unit, Kind: ind.Kind, Sensitive: ind.Sensitive,
+		}
+		if ind.Kind != data.KindCategory {
+			out[i].Numerator = data.Measures[ind.Numerator].Key
+		}
+		if ind.Kind == data.KindRate {
+			out[i].Denominator = data.Measures[ind.Denominator].Key
+		}
+	}
+	return writeJSON(w, map[string]any{"indicators": out, "min_households": s.opt.MinHouseholds})
+}
+
+func (s *Server) rounds(w http.ResponseWriter, r *http.Request) error {
+	rounds, err := s.store.Rounds(r.Context())
+	if err != nil {
+		return fmt.Errorf("list rounds: %w", err)
+	}
+	return writeJSON(w, map[string]any{"rounds": rounds})
+}
+
+func (s *Server) zones(w http.ResponseWriter, r *http.Request) error {
+	zones, err := s.store.Zones(r.Context())
+	if err != nil {
+		return fmt.Errorf("list zones: %w", err)
+	}
+	type zone struct {
+		ID       string        `json:"id"`
+		Name     string        `json:"name"`
+		Kind     data.ZoneKind `json:"kind"`
+		Villages []string      `json:"villages"`
+		BBox     []float64     `json:"bbox,omitempty"`
+	}
+	out := make([]zone, len(zones))
+	for i, z := range zones {
+		out[i] = zone{ID: z.ID, Name: z.Name, Kind: z.Kind, Villages: z.VillageCodes}
+		if len(z.Geometry) > 0 {
+			b := z.Geometry.Bound()
+			out[i].BBox = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+		}
+	}
+	return writeJSON(w, map[string]any{"zones": out})
+}
+
+// statsQuery parses /api/stats parameters; every mistake names its parameter.
+func statsQuery(r *http.Request) (data.StatsQuery, error) {
+	q := r.URL.Query()
+	for key := range q {
+		switch key {
+		case "level", "round", "zone", "lang", "res":
+		default:
+			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang)", key)
+		}
+	}
+	sq := data.StatsQuery{Level: data.Level(q.Get("level")), Zone: q.Get("zone")}
+	if sq.Level == "" {
+		return sq, badRequest("parameter level: required, one of %v", data.Levels)
+	}
+	if !slices.Contains(data.Levels, sq.Level) {
+		return sq, badRequest("parameter level: %q is not one of %v", sq.Level, data.Levels)
+	}
+	if v := q.Get("round"); v != "" {
+		round, err := data.ParseRound(v)
+		if err != nil {
+			return sq, badRequest("parameter round: %v", err)
+		}
+		sq.Round = round
+	}
+	if v := q.Get("res"); v != "" {
+		if sq.Level != data.LevelHexagon {
+			return sq, badRequest("parameter res: only applies to level=hexagon")
+		}
+		res, err := strconv.Atoi(v)
+		if err != nil || res < geo.MinRes || res > geo.MaxRes {
+			return sq, badRequest("parameter res: %q is not an H3 resolution from %d to %d", v, geo.MinRes, geo.MaxRes)
+		}
+		sq.Res = res
+	} else if sq.Level == data.LevelHexagon {
+		sq.Res = 8
+	}
+	return sq, nil
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
+	sq, err := statsQuery(r)
+	if err != nil {
+		return err
+	}
+	lang, err := langOf(r)
+	if err != nil {
+		return err
+	}
+	areas, err := s.store.Stats(r.Context(), sq)
+	if err != nil {
+		return fmt.Errorf("stats %s: %w", sq.Level, err)
+	}
+	round := sq.Round
+	if len(areas) > 0 {
+		round = areas[0].Round
+	} else if round == "" {
+		rounds, err := s.store.Rounds(r.Context())
+		if err != nil {
+			return fmt.Errorf("stats %s: %w", sq.Level, err)
+		}
+		if len(rounds) > 0 {
+			round = rounds[len(rounds)-1].Round
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"level":`)
+	writeString(&buf, string(sq.Level))
+	buf.WriteString(`,"round":`)
+	writeString(&buf, string(round))
+	if sq.Zone != "" {
+		buf.WriteString(`,"zone":`)
+		writeString(&buf, sq.Zone)
+	}
+	if sq.Level == data.LevelHexagon {
+		buf.WriteString(`,"res":` + strconv.Itoa(sq.Res))
+	}
+	buf.WriteString(`,"lang":`)
+	writeString(&buf, lang)
+	buf.WriteString(`,"min_households":` + strconv.Itoa(s.opt.MinHouseholds))
+	buf.WriteString(`,"count":` + strconv.Itoa(len(areas)) + `,"areas":[`)
+	for i := range areas {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		appendArea(&buf, &areas[i], lang, s.opt.MinHouseholds)
+	}
+	buf.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	b, _ := json.Marshal(s)
+	buf.Write(b)
+}
+
+// suppressedReason explains hidden figures to the people who will read them.
+var suppressedReason = data.Text{
+	ID: "disembunyikan: kurang dari %d rumah tangga",
+	EN: "hidden: fewer than %d households",
+}
+
+// appendArea writes one area as a flat JSON object: the indicators sit beside
+// code and name in registry order, so the same row can become a CSV line or
+// tile feature properties without reshaping.
+func appendArea(buf *bytes.Buffer, a *data.AreaStats, lang string, k int) {
+	buf.WriteString(`{"code":`)
+	writeString(buf, a.Code)
+	buf.WriteString(`,"name":`)
+	name := a.Name
+	if a.Level == data.LevelRegency {
+		name = data.RegencyName.In(lang)
+	}
+	writeString(buf, name)
+	switch a.Level {
+	case data.LevelVillage:
+		buf.WriteString(`,"district_code":`)
+		writeString(buf, a.Parent)
+	case data.LevelZone:
+		buf.WriteString(`,"kind":`)
+		writeString(buf, a.Parent)
+	}
+	if a.Suppressed {
+		buf.WriteString(`,"suppressed":true,"suppressed_reason":`)
+		writeString(buf, fmt.Sprintf(suppressedReason.In(lang), k))
+		buf.WriteByte('}')
+		return
+	}
+	buf.WriteString(`,"suppressed":false`)
+	var withheld []string
+	for i, ind := range data.Indicators {
+		v := a.Values[i]
+		buf.WriteString(`,"` + ind.Key + `":`)
+		switch {
+		case !v.Valid:
+			buf.WriteString("null")
+			if v.Withheld {
+				withheld = append(withheld, ind.Key)
+			}
+		case ind.Kind == data.KindCategory:
+			writeString(buf, v.Text)
+		default:
+			buf.Write(strconv.AppendFloat(nil, v.Number, 'f', -1, 64))
+		}
+	}
+	if a.Values[data.IndicatorIndex("dominant_cause")].Valid {
+		buf.WriteString(`,"dominant_cause_label":`)
+		writeString(buf, data.Causes[a.Values[data.IndicatorIndex("dominant_cause")].Text].In(lang))
+	}
+	if len(withheld) > 0 {
+		buf.WriteString(`,"withheld":`)
+		b, _ := json.Marshal(withheld)
+		buf.Write(b)
+	}
+	buf.WriteByte('}')
+}

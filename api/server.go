@@ -1,0 +1,69 @@
+// Package api is labmap's HTTP layer: routing, request parsing, JSON errors
+// and the public statistics endpoints. It reads only aggregates from the
+// store; no endpoint here serves household rows, points or names.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"labmap/data"
+
+	"github.com/gorilla/mux"
+)
+
+// Options configures the HTTP server.
+type Options struct {
+	// MinHouseholds is the suppression threshold the store applies, reported
+	// to clients so they can explain hidden areas.
+	MinHouseholds int
+}
+
+// Server answers HTTP requests from one store.
+type Server struct {
+	store data.Store
+	log   *slog.Logger
+	opt   Options
+}
+
+// New returns the HTTP handler for store.
+func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
+	if opt.MinHouseholds <= 0 {
+		opt.MinHouseholds = data.DefaultMinHouseholds
+	}
+	s := &Server{store: store, log: log, opt: opt}
+	r := mux.NewRouter()
+	r.Handle("/", s.handle(s.index)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/indicators", s.handle(s.indicators)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/rounds", s.handle(s.rounds)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/zones", s.handle(s.zones)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/stats", s.handle(s.stats)).Methods(http.MethodGet, http.MethodHead)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	})
+	return s.recoverPanics(s.logRequests(r))
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) error {
+	type link struct {
+		Href  string `json:"href"`
+		Title string `json:"title"`
+	}
+	return writeJSON(w, struct {
+		Title string `json:"title"`
+		Links []link `json:"links"`
+	}{
+		Title: "labmap — peta laboratorium kemiskinan Kabupaten Pekalongan",
+		Links: []link{
+			{"/healthz", "Server and store health"},
+			{"/api/indicators", "Indicator registry"},
+			{"/api/rounds", "Survey rounds"},
+			{"/api/zones", "Poverty lab zones"},
+			{"/api/stats?level=village", "Indicators per area and round"},
+		},
+	})
+}
