@@ -1,0 +1,26 @@
+package main
+
+import (
+	"flag"
+
+	"labmap/data"
+)
+
+// inputFiles holds the flags that name input files and how to read them,
+// shared by every command that loads a dataset.
+type inputFiles struct {
+	data.Files
+	opt data.ReadOptions
+}
+
+func inputFlags(fs *flag.FlagSet) *inputFiles {
+	in := &inputFiles{}
+	fs.StringVar(&in.Households, "households", "", "households CSV (one row per household per round)")
+	fs.StringVar(&in.Villages, "villages", "", "villages GeoJSON (Polygon/MultiPolygon with code and name)")
+	fs.StringVar(&in.Zones, "zones", "", "lab zones GeoJSON (id, name, kind, polygon or village list)")
+	fs.StringVar(&in.Districts, "districts", "", "districts (kecamatan) GeoJSON; derived from village codes when absent")
+	fs.StringVar(&in.opt.VillageCodeField, "village-code-field", "code", "property of the villages file that holds the village code")
+	fs.StringVar(&in.opt.VillageNameField, "village-name-field", "name", "property of the villages file that holds the village name")
+	fs.BoolVar(&in.opt.IgnoreUnknown, "ignore-unknown", false, "ignore unknown columns in the households file instead of rejecting it")
+	return in
+}

@@ -1,0 +1,93 @@
+// Command labmap serves poverty-lab maps and statistics for Kabupaten
+// Pekalongan. Run `labmap help` for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand of the labmap binary.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve the map, tiles and statistics over HTTP (in-memory demo data unless files or a database are given)", runServe},
+		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
+		{"version", "print the version", runVersion},
+		{"help", "list the subcommands, or explain one: labmap help serve", nil},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] && c.run != nil {
+					_ = c.run(ctx, []string{"-h"}, stdout, stdout)
+					return 0
+				}
+			}
+		}
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			default:
+				fmt.Fprintf(stderr, "labmap %s: %v\n", name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "labmap: unknown command %q\n\n", name)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "labmap — maps of the poverty labs of Kabupaten Pekalongan")
+	fmt.Fprintln(w, "\nUsage: labmap <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery flag can also be set by an environment variable: --database-url by LABMAP_DATABASE_URL, and so on.")
+	fmt.Fprintln(w, "Run 'labmap help <command>' for a command's flags.")
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stdout, "labmap", version)
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer lets the test read what a running command has logged so far.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestHelpAndErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		mention string
+	}{
+		{"help lists commands", []string{"help"}, 0, "serve"},
+		{"help names demo", []string{"help"}, 0, "demo"},
+		{"help for serve shows env", []string{"help", "serve"}, 0, "LABMAP_MIN_HOUSEHOLDS"},
+		{"no command", nil, 2, "Usage"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"bad flag", []string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
+		{"demo without out", []string{"demo"}, 2, "--out is required"},
+		{"bad min households", []string{"serve", "--min-households", "0"}, 1, "--min-households"},
+		{"households without villages", []string{"serve", "--households", "h.csv"}, 1, "--villages"},
+		{"missing file", []string{"serve", "--households", "/nonexistent/h.csv", "--villages", "/nonexistent/v.geojson"}, 1, "/nonexistent/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb syncBuffer
+			code := run(context.Background(), tc.args, &out, &errb)
+			all := out.String() + errb.String()
+			if code != tc.code || !strings.Contains(all, tc.mention) {
+				t.Fatalf("exit %d, want %d; output does not mention %q:\n%s", code, tc.code, tc.mention, all)
+			}
+		})
+	}
+}
+
+func TestEnvFallback(t *testing.T) {
+	t.Setenv("LABMAP_MIN_HOUSEHOLDS", "0")
+	var out, errb syncBuffer
+	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "--min-households: 0") {
+		t.Fatalf("env fallback not applied: exit %d, %s", code, errb.String())
+	}
+	t.Setenv("LABMAP_MIN_HOUSEHOLDS", "many")
+	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "LABMAP_MIN_HOUSEHOLDS") {
+		t.Fatalf("bad env value not reported: exit %d, %s", code, errb.String())
+	}
+}
+
+// TestDemoThenServeFiles writes a small demo dataset, serves it from the
+// files, checks /healthz and /api/stats, and shuts the server down the way
+// SIGTERM does (by cancelling the context).
+func TestDemoThenServeFiles(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb syncBuffer
+	if code := run(context.Background(), []string{"demo", "--households", "2000", "--seed", "7", "--out", dir}, &out, &errb); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"households.csv", "villages.geojson", "zones.geojson", "districts.geojson"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s not written: %v", f, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0",
+			"--households", filepath.Join(dir, "households.csv"), "--villages", filepath.Join(dir, "villages.geojson"),
+			"--zones", filepath.Join(dir, "zones.geojson"), "--districts", filepath.Join(dir, "districts.geojson")}, &out, &logs)
+	}()
+	addrRE := regexp.MustCompile(`addr=http://(127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); {
+		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
+			base = "http://" + m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("server did not log its address:\n%s", logs.String())
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status     string `json:"status"`
+		Store      string `json:"store"`
+		Households int    `json:"households"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if health.Status != "ok" || health.Store != "memory" || health.Households != 2000 {
+		t.Errorf("healthz = %+v", health)
+	}
+	resp, err = http.Get(base + "/api/stats?level=village")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats struct {
+		Count int `json:"count"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&stats)
+	resp.Body.Close()
+	if stats.Count != 285 {
+		t.Errorf("stats for %d villages, want 285", stats.Count)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(logs.String(), "stopped") {
+			t.Errorf("serve exit %d after shutdown:\n%s", code, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
