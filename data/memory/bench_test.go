@@ -73,3 +73,34 @@ func BenchmarkLoadOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadFullRegencyFromFiles is the `labmap serve --households ...`
+// path at full size: read and validate the files written by `labmap demo`,
+// join, then aggregate.
+func BenchmarkLoadFullRegencyFromFiles(b *testing.B) {
+	dir := b.TempDir()
+	ds, err := demo.Generate(demo.Options{Households: 300_000, Rounds: 3, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := demo.WriteFiles(context.Background(), ds, dir); err != nil {
+		b.Fatal(err)
+	}
+	ds = data.Dataset{}
+	runtime.GC()
+	files := data.Files{
+		Households: dir + "/" + demo.HouseholdsFile, Villages: dir + "/" + demo.VillagesFile,
+		Zones: dir + "/" + demo.ZonesFile, Districts: dir + "/" + demo.DistrictsFile,
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		loaded, err := data.LoadFiles(context.Background(), files, data.ReadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := New(loaded, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+}
