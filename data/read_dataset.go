@@ -176,7 +176,7 @@ func checkDataset(ds *Dataset, f Files, maxErrors int) error {
 		h.VillageCode = ds.Villages[j].Code
 	}
 
-	fillBaseline(ds.Households)
+	FillBaseline(ds.Households)
 	return errors.Join(vps.err(), zps.err(), hps.err())
 }
 
@@ -233,25 +233,6 @@ func checkZones(ds *Dataset, byCode map[string]int, ps *problems, vfile string) 
 			ps.add(Problem{Feature: i + 1, Ref: ref, Field: "geometry/villages",
 				Msg: "a zone needs a polygon or a list of village codes"})
 		}
-	}
-}
-
-// fillBaseline sets every household's BaselineStatus to its status at its
-// earliest round. Round strings are ISO dates, so they compare in time order.
-func fillBaseline(hs []Household) {
-	type first struct {
-		round  Round
-		status PovertyStatus
-	}
-	base := make(map[string]first)
-	for i := range hs {
-		h := &hs[i]
-		if f, ok := base[h.ID]; !ok || h.Round < f.round {
-			base[h.ID] = first{h.Round, h.Status}
-		}
-	}
-	for i := range hs {
-		hs[i].BaselineStatus = base[hs[i].ID].status
 	}
 }
 
