@@ -22,7 +22,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve the map, tiles and statistics over HTTP (in-memory demo data unless files or a database are given)", runServe},
+		{"serve", "serve statistics over HTTP (the built-in demo dataset unless files are given)", runServe},
 		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "list the subcommands, or explain one: labmap help serve", nil},
