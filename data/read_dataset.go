@@ -33,18 +33,51 @@ func LoadFiles(ctx context.Context, f Files, opt ReadOptions) (Dataset, error) {
 	}
 	opt = opt.withDefaults()
 	var ds Dataset
+	errs := readAreas(ctx, f, opt, &ds)
+	if err := readFile(ctx, f.Households, func(r io.Reader) (err error) {
+		ds.Households, err = ReadHouseholds(r, f.Households, opt)
+		return err
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Dataset{}, fmt.Errorf("loading files: %w", err)
+	}
+	if len(errs) > 0 {
+		return Dataset{}, errors.Join(errs...)
+	}
+	if err := checkDataset(&ds, f, opt.MaxErrors); err != nil {
+		return Dataset{}, err
+	}
+	return ds, nil
+}
+
+// LoadAreas reads and cross-checks only the villages, districts and zones of
+// f, for an import that streams the households file instead of holding it.
+// The result has no households; the checks are those of CheckDataset.
+func LoadAreas(ctx context.Context, f Files, opt ReadOptions) (Dataset, error) {
+	if f.Villages == "" {
+		return Dataset{}, errors.New("loading files: a villages file is required")
+	}
+	opt = opt.withDefaults()
+	var ds Dataset
+	errs := readAreas(ctx, f, opt, &ds)
+	if err := ctx.Err(); err != nil {
+		return Dataset{}, fmt.Errorf("loading files: %w", err)
+	}
+	if len(errs) > 0 {
+		return Dataset{}, errors.Join(errs...)
+	}
+	if err := checkDataset(&ds, f, opt.MaxErrors); err != nil {
+		return Dataset{}, err
+	}
+	return ds, nil
+}
+
+func readAreas(ctx context.Context, f Files, opt ReadOptions, ds *Dataset) []error {
 	var errs []error
 	read := func(name string, fn func(io.Reader) error) {
-		if name == "" || ctx.Err() != nil {
-			return
-		}
-		fh, err := os.Open(name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("loading files: %w", err))
-			return
-		}
-		defer fh.Close()
-		if err := fn(ctxReader{ctx, fh}); err != nil {
+		if err := readFile(ctx, name, fn); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -60,20 +93,20 @@ func LoadFiles(ctx context.Context, f Files, opt ReadOptions) (Dataset, error) {
 		ds.Zones, err = ReadZones(r, f.Zones, opt)
 		return err
 	})
-	read(f.Households, func(r io.Reader) (err error) {
-		ds.Households, err = ReadHouseholds(r, f.Households, opt)
-		return err
-	})
-	if err := ctx.Err(); err != nil {
-		return Dataset{}, fmt.Errorf("loading files: %w", err)
+	return errs
+}
+
+// readFile opens name and hands it to fn; an empty name is no file to read.
+func readFile(ctx context.Context, name string, fn func(io.Reader) error) error {
+	if name == "" || ctx.Err() != nil {
+		return nil
 	}
-	if len(errs) > 0 {
-		return Dataset{}, errors.Join(errs...)
+	fh, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("loading files: %w", err)
 	}
-	if err := checkDataset(&ds, f, opt.MaxErrors); err != nil {
-		return Dataset{}, err
-	}
-	return ds, nil
+	defer fh.Close()
+	return fn(ctxReader{ctx, fh})
 }
 
 // ctxReader lets a long read (a million household rows) stop when the

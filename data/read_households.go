@@ -39,6 +39,43 @@ const (
 // occupation, water source, causes and programs lists) are shared between
 // households: treat the Causes and Programs slices as read-only.
 func ReadHouseholds(r io.Reader, file string, opt ReadOptions) ([]Household, error) {
+	// Rows are gathered in fixed-size chunks and copied once into a slice of
+	// the exact size: growing one slice by doubling copied and cleared about
+	// three times the final size on a 900,000-row file.
+	const chunkSize = 1 << 14
+	var chunks [][]Household
+	var cur []Household
+	err := ScanHouseholds(r, file, opt, func(h *Household) error {
+		if len(cur) == cap(cur) {
+			cur = make([]Household, 0, chunkSize)
+			chunks = append(chunks, cur)
+		}
+		cur = append(cur, *h)
+		chunks[len(chunks)-1] = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, c := range chunks {
+		total += len(c)
+	}
+	hs := make([]Household, 0, total)
+	for _, c := range chunks {
+		hs = append(hs, c...)
+	}
+	return hs, nil
+}
+
+// ScanHouseholds validates a households CSV file like ReadHouseholds but
+// hands each valid row to fn as soon as it is read, so an import can stream
+// a file of any size. Once a problem is found fn is not called again, but
+// the rest of the file is still checked so that every problem is reported;
+// a caller that has already passed rows on must discard them (an import
+// rolls back its transaction). An error from fn stops the scan and is
+// returned as is. fn must not keep h, which is reused.
+func ScanHouseholds(r io.Reader, file string, opt ReadOptions, fn func(h *Household) error) error {
 	opt = opt.withDefaults()
 	ps := &problems{file: file, max: opt.MaxErrors}
 
@@ -52,13 +89,13 @@ func ReadHouseholds(r io.Reader, file string, opt ReadOptions) ([]Household, err
 	header, err := cr.Read()
 	if err == io.EOF {
 		ps.add(Problem{Msg: "the file is empty: no header row and no data rows"})
-		return nil, ps.err()
+		return ps.err()
 	}
 	if err != nil {
 		if csvProblem(ps, err) {
-			return nil, ps.err()
+			return ps.err()
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	hr := &householdRows{
 		ps:       ps,
@@ -73,16 +110,10 @@ func ReadHouseholds(r io.Reader, file string, opt ReadOptions) ([]Household, err
 		waterSources: sortedKeys(WaterSources),
 	}
 	if !hr.parseHeader(header, opt) {
-		return nil, ps.err()
+		return ps.err()
 	}
 	ncols := len(header)
 
-	// Rows are gathered in fixed-size chunks and copied once into a slice of
-	// the exact size: growing one slice by doubling copied and cleared about
-	// three times the final size on a 900,000-row file.
-	const chunkSize = 1 << 14
-	var chunks [][]Household
-	var cur []Household
 	rows := 0
 	for !hr.stop {
 		rec, err := cr.Read()
@@ -100,35 +131,21 @@ func ReadHouseholds(r io.Reader, file string, opt ReadOptions) ([]Household, err
 			if csvProblem(ps, err) {
 				break
 			}
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		rows++
 		line, _ := cr.FieldPos(0)
 		h, ok := hr.parseRow(rec, line)
 		if ok && len(ps.list) == 0 {
-			if len(cur) == cap(cur) {
-				cur = make([]Household, 0, chunkSize)
-				chunks = append(chunks, cur)
+			if err := fn(&h); err != nil {
+				return err
 			}
-			cur = append(cur, h)
-			chunks[len(chunks)-1] = cur
 		}
 	}
 	if rows == 0 && len(ps.list) == 0 {
 		ps.add(Problem{Line: 1, Msg: "the file has a header but no data rows"})
 	}
-	if err := ps.err(); err != nil {
-		return nil, err
-	}
-	total := 0
-	for _, c := range chunks {
-		total += len(c)
-	}
-	hs := make([]Household, 0, total)
-	for _, c := range chunks {
-		hs = append(hs, c...)
-	}
-	return hs, nil
+	return ps.err()
 }
 
 // csvProblem records a CSV syntax error (a stray quote, say) and reports

@@ -1,7 +1,5 @@
 package data
 
-import "math"
-
 // A Measure is a per-household number that indicators add up: 1 for a
 // household that has no latrine, the number of chronically ill members, and
 // so on. Each measure is written twice, once in Go for the memory store and
@@ -219,7 +217,7 @@ func Evaluate(sums *[NumMeasures]int64, dominantCause string, k int) []Value {
 			vals[i] = Value{Number: float64(sums[ind.Numerator]), Valid: true}
 		case KindRate:
 			if den := sums[ind.Denominator]; den > 0 {
-				vals[i] = Value{Number: roundRate(float64(sums[ind.Numerator]) / float64(den)), Valid: true}
+				vals[i] = Value{Number: Rate(sums[ind.Numerator], den), Valid: true}
 			}
 		case KindCategory:
 			if dominantCause != "" {
@@ -230,9 +228,13 @@ func Evaluate(sums *[NumMeasures]int64, dominantCause string, k int) []Value {
 	return vals
 }
 
-// roundRate keeps six decimals: enough for any map, and it makes the figures
-// of the two stores (float division in Go and in SQL) compare equal.
-func roundRate(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+// Rate is num/den rounded half up to six decimals: enough for any map. It
+// rounds the exact fraction in integers, as SQL's round(num::numeric/den, 6)
+// does, so the Go and SQL engines publish bit-identical figures where a
+// float division would sometimes round the other way.
+func Rate(num, den int64) float64 {
+	return float64((num*2_000_000+den)/(2*den)) / 1e6
+}
 
 // DominantCause picks the most frequent cause; ties go to the
 // alphabetically first key so both stores agree.
