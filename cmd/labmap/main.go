@@ -22,7 +22,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve statistics over HTTP (the built-in demo dataset unless files are given)", runServe},
+		{"serve", "serve statistics over HTTP from PostGIS, from files, or from the built-in demo dataset", runServe},
+		{"migrate", "create or upgrade the PostGIS schema", runMigrate},
+		{"import", "import households and areas into PostGIS in one transaction", runImport},
 		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "list the subcommands, or explain one: labmap help serve", nil},

@@ -14,10 +14,13 @@ import (
 	"labmap/data"
 	"labmap/data/demo"
 	"labmap/data/memory"
+	"labmap/data/postgis"
 )
 
-const serveSummary = `Serve labmap over HTTP. With no --database-url and no input files it builds the
-synthetic Pekalongan dataset in memory, so a newcomer sees a working server at once.`
+const serveSummary = `Serve labmap over HTTP. With --database-url it serves what was imported into
+PostGIS; with --households/--villages it loads those files into memory; with
+neither it builds the synthetic Pekalongan dataset in memory, so a newcomer
+sees a working server at once.`
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", serveSummary, stderr)
@@ -38,40 +41,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *minHouseholds < 1 {
 		return fmt.Errorf("--min-households: %d is below 1", *minHouseholds)
 	}
-	if *dbURL != "" {
-		return errors.New("--database-url: this build has only the in-memory store; the PostGIS store is not part of it yet")
-	}
 
-	start := time.Now()
-	var ds data.Dataset
-	source := "built-in demo"
-	if files.Households != "" || files.Villages != "" {
-		if files.Households == "" || files.Villages == "" {
-			return errors.New("--households and --villages go together (and --zones, --districts optionally)")
+	var store data.Store
+	if *dbURL != "" {
+		if files.Households != "" || files.Villages != "" {
+			return errors.New("--database-url serves what was imported; load files with `labmap import` instead of --households/--villages")
 		}
-		ds, err = data.LoadFiles(ctx, files.Files, files.opt)
-		if err != nil {
-			return err
-		}
-		source = files.Households
+		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
 	} else {
-		ds, err = demo.Generate(demo.Options{Households: *demoHouseholds, Seed: *seed})
-		if err != nil {
-			return fmt.Errorf("build demo dataset: %w", err)
-		}
-		if err := data.CheckDataset(&ds, "demo households"); err != nil {
-			return fmt.Errorf("check demo dataset: %w", err)
-		}
+		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
 	}
-	store, err := memory.New(ds, memory.Options{MinHouseholds: *minHouseholds})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	st, _ := store.Status(ctx)
-	log.Info("dataset loaded", "store", st.Store, "source", source, "villages", len(ds.Villages),
-		"zones", len(ds.Zones), "rows", len(ds.Households), "households", st.Households,
-		"dataset_version", st.DatasetVersion, "took", time.Since(start).Round(time.Millisecond))
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -99,6 +83,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// loadMemory builds the in-memory store from files, or from the built-in
+// demo dataset when no files are given.
+func loadMemory(ctx context.Context, log *slog.Logger, files *inputFiles, demoHouseholds int, seed uint64, k int) (*memory.Store, error) {
+	start := time.Now()
+	var ds data.Dataset
+	var err error
+	source := "built-in demo"
+	if files.Households != "" || files.Villages != "" {
+		if files.Households == "" || files.Villages == "" {
+			return nil, errors.New("--households and --villages go together (and --zones, --districts optionally)")
+		}
+		if ds, err = data.LoadFiles(ctx, files.Files, files.opt); err != nil {
+			return nil, err
+		}
+		source = files.Households
+	} else {
+		if ds, err = demo.Generate(demo.Options{Households: demoHouseholds, Seed: seed}); err != nil {
+			return nil, fmt.Errorf("build demo dataset: %w", err)
+		}
+		if err := data.CheckDataset(&ds, "demo households"); err != nil {
+			return nil, fmt.Errorf("check demo dataset: %w", err)
+		}
+	}
+	store, err := memory.New(ds, memory.Options{MinHouseholds: k})
+	if err != nil {
+		return nil, err
+	}
+	st, _ := store.Status(ctx)
+	log.Info("dataset loaded", "store", st.Store, "source", source, "villages", len(ds.Villages),
+		"zones", len(ds.Zones), "rows", len(ds.Households), "households", st.Households,
+		"dataset_version", st.DatasetVersion, "took", time.Since(start).Round(time.Millisecond))
+	return store, nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

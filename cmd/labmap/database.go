@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"labmap/data/postgis"
+)
+
+const migrateSummary = `Apply the database migrations this labmap needs (each in its own transaction),
+then rebuild the aggregate tables if they were built from other indicators.`
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", migrateSummary, stderr)
+	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL (required)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dbURL == "" {
+		fmt.Fprintln(stderr, "labmap migrate: --database-url is required")
+		return errUsage
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	applied, err := postgis.Migrate(ctx, *dbURL, log)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "schema is up to date (version %d)\n", postgis.SchemaVersion())
+	} else {
+		fmt.Fprintf(stdout, "applied migrations %v; schema is at version %d\n", applied, postgis.SchemaVersion())
+	}
+	return nil
+}
+
+const importSummary = `Import households, villages, zones and districts into PostGIS in one transaction.
+The rounds in the households file replace those rounds; the areas are replaced.
+Nothing changes unless everything succeeds.`
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import", importSummary, stderr)
+	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL (required)")
+	files := inputFlags(fs)
+	quiet := fs.Bool("quiet", false, "no progress display")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dbURL == "" || files.Households == "" || files.Villages == "" {
+		fmt.Fprintln(stderr, "labmap import: --database-url, --households and --villages are required")
+		return errUsage
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	opt := postgis.ImportOptions{Read: files.opt, Log: log}
+	if !*quiet && isTerminal(stderr) {
+		opt.Progress = stderr
+	}
+	start := time.Now()
+	res, err := postgis.Import(ctx, *dbURL, files.Files, opt)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return errors.New("import cancelled; the database is unchanged")
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d rows (rounds %v) in %s; %d households in the database; dataset version %d\n",
+		res.Rows, res.Rounds, time.Since(start).Round(time.Millisecond), res.Households, res.DatasetVersion)
+	return nil
+}
+
+// isTerminal reports whether w is a character device, where a redrawn
+// progress line makes sense (not a file or a pipe).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

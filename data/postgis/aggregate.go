@@ -1,0 +1,215 @@
+package postgis
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"labmap/data"
+	"labmap/geo"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The aggregate tables are generated from the indicator registry: one column
+// per measure (m_<key>, the sums that the API evaluates with the same Go code
+// as the memory store) and one per indicator (for people who query the
+// database or point a tile server at it). Adding an indicator is one registry
+// entry; `labmap migrate` or the next import rebuilds these tables.
+
+// measureCol is the column of an aggregate table that holds a measure's sum.
+func measureCol(i int) string { return "m_" + data.Measures[i].Key }
+
+// registryHash identifies the registry the aggregate tables were built from.
+func registryHash() string {
+	h := sha256.New()
+	for _, m := range data.Measures {
+		fmt.Fprintf(h, "m %s %s\n", m.Key, m.SQL)
+	}
+	for _, ind := range data.Indicators {
+		fmt.Fprintf(h, "i %s %s %d %d\n", ind.Key, ind.Kind, ind.Numerator, ind.Denominator)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// sumExprs sums every measure over households aliased h.
+func sumExprs() string {
+	parts := make([]string, data.NumMeasures)
+	for i, m := range data.Measures {
+		parts[i] = fmt.Sprintf("sum(%s)::bigint AS %s", m.SQL, measureCol(i))
+	}
+	return strings.Join(parts, ",\n  ")
+}
+
+// indicatorExprs computes each indicator from the measure columns of an
+// aggregate row a. Rates round the exact fraction half up to six decimals,
+// the same figure data.Rate gives.
+func indicatorExprs() string {
+	var parts []string
+	for _, ind := range data.Indicators {
+		switch ind.Kind {
+		case data.KindCount:
+			parts = append(parts, fmt.Sprintf("a.%s AS %s", measureCol(ind.Numerator), ind.Key))
+		case data.KindRate:
+			parts = append(parts, fmt.Sprintf("round(a.%s::numeric / nullif(a.%s, 0), 6)::float8 AS %s",
+				measureCol(ind.Numerator), measureCol(ind.Denominator), ind.Key))
+		case data.KindCategory:
+			// dominant_cause is already a column of a.
+		}
+	}
+	return strings.Join(parts, ",\n  ")
+}
+
+// coalescedMeasures reads the measures of the sums subquery s, zero for
+// areas without households in a round.
+func coalescedMeasures() string {
+	parts := make([]string, data.NumMeasures)
+	for i := range data.Measures {
+		parts[i] = fmt.Sprintf("coalesce(s.%[1]s, 0)::bigint AS %[1]s", measureCol(i))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// aggLevel describes how one level's areas are found and how households map to them.
+type aggLevel struct {
+	table string
+	// hhFrom and hhKey: the households (aliased h) with any joins needed, and
+	// the expression giving each household's area key.
+	hhFrom, hhKey string
+	// areas lists every (round, area) row to publish, with its columns; it
+	// must expose the round as round and the key as key.
+	areas string
+	// cols are the area columns copied into the aggregate table.
+	cols string
+	// index is extra DDL run on the new table (its name is %[1]s).
+	index string
+}
+
+const roundsFrom = "(SELECT DISTINCT round FROM households) r"
+
+func aggLevels() []aggLevel {
+	levels := []aggLevel{
+		{
+			table: "agg_regency", hhFrom: "households h", hhKey: "'" + data.RegencyCode + "'::text",
+			areas: "SELECT r.round, '" + data.RegencyCode + "'::text AS key, '" + data.RegencyName.ID + "'::text AS name FROM " + roundsFrom,
+			cols:  "x.round, x.key AS code, x.name",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round)",
+		},
+		{
+			table: "agg_districts", hhFrom: "households h JOIN villages v ON v.code = h.village_code", hhKey: "v.district_code",
+			areas: "SELECT r.round, d.code AS key, d.name, d.ord, d.geom FROM " + roundsFrom + " CROSS JOIN districts d",
+			cols:  "x.round, x.key AS code, x.name, x.ord, x.geom",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+		},
+		{
+			table: "agg_villages", hhFrom: "households h", hhKey: "h.village_code",
+			areas: "SELECT r.round, v.code AS key, v.name, v.district_code, v.ord, v.geom FROM " + roundsFrom + " CROSS JOIN villages v",
+			cols:  "x.round, x.key AS code, x.name, x.district_code, x.ord, x.geom",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+		},
+		{
+			table: "agg_zones", hhFrom: "households h JOIN zone_villages zv ON zv.village_code = h.village_code", hhKey: "zv.zone_id",
+			areas: "SELECT r.round, z.id AS key, z.name, z.kind, z.ord, z.geom FROM " + roundsFrom + " CROSS JOIN zones z",
+			cols:  "x.round, x.key AS code, x.name, x.kind, x.ord, x.geom",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+		},
+	}
+	return levels
+}
+
+// hexLevel is the H3 level at one resolution; the resolutions share one table.
+func hexLevel(res int) aggLevel {
+	col := fmt.Sprintf("h.h3_r%d", res)
+	return aggLevel{
+		table: "agg_hexagons", hhFrom: "households h", hhKey: col,
+		areas: fmt.Sprintf("SELECT k.round, k.key, c.h3, c.geom, c.center FROM (SELECT DISTINCT h.round, %s AS key FROM households h) k JOIN h3_cells c ON c.cell = k.key", col),
+		cols:  fmt.Sprintf("x.round, %d::smallint AS res, x.key AS cell, x.h3 AS code, x.geom, x.center", res),
+	}
+}
+
+// selectSQL is the aggregate of one level: every area of every round with
+// its measure sums, its dominant cause of poverty and its indicators.
+func (l aggLevel) selectSQL() string {
+	return fmt.Sprintf(`SELECT a.*, %[6]s FROM (
+  SELECT %[1]s, %[2]s, c.cause AS dominant_cause
+  FROM (%[3]s) x
+  LEFT JOIN (SELECT h.round, %[4]s AS key, %[5]s FROM %[7]s GROUP BY 1, 2) s ON s.round = x.round AND s.key = x.key
+  LEFT JOIN (
+    SELECT DISTINCT ON (round, key) round, key, cause FROM (
+      SELECT h.round, %[4]s AS key, cause, count(*) AS n
+      FROM %[7]s CROSS JOIN LATERAL unnest(h.causes) AS cause
+      WHERE h.poverty_status IN ('poor', 'extreme')
+      GROUP BY 1, 2, 3) cc
+    ORDER BY round, key, n DESC, cause COLLATE "C") c ON c.round = x.round AND c.key = x.key
+) a`, l.cols, coalescedMeasures(), l.areas, l.hhKey, sumExprs(), indicatorExprs(), l.hhFrom)
+}
+
+// rebuildAggregates recomputes every aggregate table from the households
+// inside tx. New tables are built beside the old ones and swapped in at the
+// end, so readers wait only for the swap, never for the aggregation.
+func rebuildAggregates(ctx context.Context, tx pgx.Tx) error {
+	exec := func(what, sql string, args ...any) error {
+		if _, err := tx.Exec(ctx, sql, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	var tables []string
+	for _, l := range aggLevels() {
+		next := l.table + "_next"
+		if err := exec("drop "+next, "DROP TABLE IF EXISTS "+next); err != nil {
+			return err
+		}
+		if err := exec("build "+next, "CREATE TABLE "+next+" AS "+l.selectSQL()); err != nil {
+			return err
+		}
+		if err := exec("index "+next, fmt.Sprintf(l.index, next)); err != nil {
+			return err
+		}
+		tables = append(tables, l.table)
+	}
+
+	hexNext := "agg_hexagons_next"
+	if err := exec("drop "+hexNext, "DROP TABLE IF EXISTS "+hexNext); err != nil {
+		return err
+	}
+	for i, res := range geo.Resolutions {
+		sql := "INSERT INTO " + hexNext + " " + hexLevel(res).selectSQL()
+		if i == 0 {
+			sql = "CREATE TABLE " + hexNext + " AS " + hexLevel(res).selectSQL()
+		}
+		if err := exec(fmt.Sprintf("build %s res %d", hexNext, res), sql); err != nil {
+			return err
+		}
+	}
+	if err := exec("index "+hexNext, fmt.Sprintf(
+		"ALTER TABLE %[1]s ADD PRIMARY KEY (round, res, cell); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)", hexNext)); err != nil {
+		return err
+	}
+	tables = append(tables, "agg_hexagons")
+
+	// A hexagon belongs to a zone when its centre lies in one of the zone's villages.
+	if err := exec("build hexagon_zones_next", `DROP TABLE IF EXISTS hexagon_zones_next;
+		CREATE TABLE hexagon_zones_next AS
+		SELECT DISTINCT c.res, c.cell, zv.zone_id
+		FROM h3_cells c
+		JOIN villages v ON ST_Covers(v.geom, c.center)
+		JOIN zone_villages zv ON zv.village_code = v.code
+		WHERE c.cell IN (SELECT cell FROM agg_hexagons_next);
+		ALTER TABLE hexagon_zones_next ADD PRIMARY KEY (zone_id, res, cell)`); err != nil {
+		return err
+	}
+	tables = append(tables, "hexagon_zones")
+
+	for _, t := range tables {
+		swap := fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s; ALTER TABLE %[1]s_next RENAME TO %[1]s;
+			ALTER INDEX IF EXISTS %[1]s_next_pkey RENAME TO %[1]s_pkey;
+			ALTER INDEX IF EXISTS %[1]s_next_geom_idx RENAME TO %[1]s_geom_idx`, t)
+		if err := exec("swap "+t, swap); err != nil {
+			return err
+		}
+	}
+	return exec("record registry", `UPDATE dataset_state SET registry_hash = $1`, registryHash())
+}

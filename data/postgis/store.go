@@ -1,0 +1,321 @@
+// Package postgis is the PostGIS data.Store, the system of record: embedded
+// SQL migrations, an atomic streaming import, aggregates computed in SQL from
+// the indicator registry, and queries through a pgx pool that survives the
+// database going away and coming back.
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"labmap/data"
+	"labmap/geo"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options configures the PostGIS store.
+type Options struct {
+	// MinHouseholds is the suppression threshold k; zero means data.DefaultMinHouseholds.
+	MinHouseholds int
+	Log           *slog.Logger
+}
+
+// Store reads aggregates from PostGIS through a connection pool.
+type Store struct {
+	pool     *pgxpool.Pool
+	k        int
+	log      *slog.Logger
+	schemaOK atomic.Bool
+}
+
+// querier is what a pool, a connection and a transaction have in common.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Open prepares a pool for url without requiring the database to be up: a
+// server must start, report itself down and recover on its own. When the
+// database is reachable and its schema is behind, Open fails with a message
+// that says to run `labmap migrate`.
+func Open(ctx context.Context, url string, opt Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("--database-url: %w", err)
+	}
+	cfg.HealthCheckPeriod = 5 * time.Second
+	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	s := &Store{pool: pool, k: opt.MinHouseholds, log: opt.Log}
+	if s.k <= 0 {
+		s.k = data.DefaultMinHouseholds
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.ready(cctx); err != nil {
+		if errors.Is(err, data.ErrUnavailable) {
+			s.log.Warn("database unreachable at start; serving 503 until it is back", "err", err)
+			return s, nil
+		}
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// ready checks the schema once per successful connection lifetime of the
+// store: a database that was down at start may turn out to need migrating.
+func (s *Store) ready(ctx context.Context) error {
+	if s.schemaOK.Load() {
+		return nil
+	}
+	err := checkSchema(ctx, s.pool)
+	if err != nil {
+		if cerr := classify(err); errors.Is(cerr, data.ErrUnavailable) {
+			return cerr
+		}
+		// The database answers but cannot be served: as unavailable as a
+		// dead one, and the log says what to do about it.
+		s.log.Error("database not ready", "err", err)
+		return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
+	}
+	s.schemaOK.Store(true)
+	return nil
+}
+
+// classify marks errors that mean "the database cannot be reached" with
+// data.ErrUnavailable, so the API answers 503 rather than 500.
+func classify(err error) error {
+	if err == nil || errors.Is(err, data.ErrUnavailable) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutdown, crash, starting up
+			pgErr.Code == "53300": // too many connections
+			return fmt.Errorf("%w: %w", data.ErrUnavailable, err)
+		}
+		return err
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) ||
+		pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") {
+		return fmt.Errorf("%w: %w", data.ErrUnavailable, err)
+	}
+	return err
+}
+
+func isUndefinedTable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}
+
+// read runs a read-only query function, retrying when the connection it got
+// was dead (a pool keeps idle connections that a database restart has cut).
+func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = classify(fn(s.pool))
+		if err == nil || !errors.Is(err, data.ErrUnavailable) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// Status reports the dataset version and household count, or ErrUnavailable.
+func (s *Store) Status(ctx context.Context) (data.Status, error) {
+	st := data.Status{Store: "postgis"}
+	err := s.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, `SELECT version, households FROM dataset_state`).Scan(&st.DatasetVersion, &st.Households)
+	})
+	return st, err
+}
+
+// Rounds lists the survey rounds, oldest first.
+func (s *Store) Rounds(ctx context.Context) ([]data.RoundInfo, error) {
+	var out []data.RoundInfo
+	err := s.read(ctx, func(q querier) error {
+		out = out[:0]
+		rows, err := q.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD'), m_households FROM agg_regency ORDER BY round`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r data.RoundInfo
+			var n int64
+			if err := rows.Scan(&r.Round, &n); err != nil {
+				return err
+			}
+			r.Households = int(n)
+			r.Baseline = len(out) == 0
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// Zones lists the lab zones with their villages and polygons.
+func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
+	var out []data.Zone
+	err := s.read(ctx, func(q querier) error {
+		out = out[:0]
+		rows, err := q.Query(ctx, `SELECT z.id, z.name, z.kind, ST_AsBinary(z.geom),
+			coalesce((SELECT array_agg(zv.village_code ORDER BY zv.ord) FROM zone_villages zv WHERE zv.zone_id = z.id), '{}')
+			FROM zones z ORDER BY z.ord`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var z data.Zone
+			var wkb []byte
+			if err := rows.Scan(&z.ID, &z.Name, &z.Kind, &wkb, &z.VillageCodes); err != nil {
+				return err
+			}
+			if wkb != nil {
+				if z.Geometry, err = multiPolygonFromWKB(wkb); err != nil {
+					return fmt.Errorf("zone %s: %w", z.ID, err)
+				}
+			}
+			out = append(out, z)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// statsSQL is the query per level: area columns, then every measure sum and
+// the dominant cause. $1 is the round, $2 the zone (” for none), $3 the H3
+// resolution.
+func statsSQL(level data.Level) (string, bool) {
+	ms := make([]string, data.NumMeasures)
+	for i := range ms {
+		ms[i] = measureCol(i)
+	}
+	cols := strings.Join(ms, ", ") + ", coalesce(dominant_cause, '')"
+	switch level {
+	case data.LevelRegency:
+		return `SELECT code, name, '' AS parent, ` + cols + ` FROM agg_regency WHERE round = $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL`, true
+	case data.LevelDistrict:
+		return `SELECT code, name, '` + data.RegencyCode + `' AS parent, ` + cols + ` FROM agg_districts WHERE round = $1
+			AND ($2 = '' OR code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
+			AND $3::int IS NOT NULL`, true
+	case data.LevelVillage:
+		return `SELECT code, name, district_code, ` + cols + ` FROM agg_villages WHERE round = $1
+			AND ($2 = '' OR code IN (SELECT village_code FROM zone_villages WHERE zone_id = $2))
+			AND $3::int IS NOT NULL`, true
+	case data.LevelZone:
+		return `SELECT code, name, kind, ` + cols + ` FROM agg_zones WHERE round = $1 AND ($2 = '' OR code = $2) AND $3::int IS NOT NULL`, true
+	case data.LevelHexagon:
+		return `SELECT code, code, '', ` + cols + ` FROM agg_hexagons a WHERE round = $1 AND res = $3
+			AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))`, true
+	}
+	return "", false
+}
+
+// Stats answers one level's aggregates at one round, evaluated and
+// suppressed by the same Go code as the memory store.
+func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
+	sql, ok := statsSQL(q.Level)
+	if !ok {
+		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
+	}
+	if q.Level == data.LevelHexagon && (q.Res < geo.MinRes || q.Res > geo.MaxRes) {
+		return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
+	}
+	var out []data.AreaStats
+	err := s.read(ctx, func(db querier) error {
+		out = out[:0]
+		round, err := s.resolveRound(ctx, db, q.Round)
+		if err != nil {
+			return err
+		}
+		if q.Zone != "" {
+			var exists bool
+			if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM zones WHERE id = $1)`, q.Zone).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
+			}
+		}
+		rows, err := db.Query(ctx, sql, string(round), q.Zone, q.Res)
+		if err != nil {
+			return err
+		}
+		var sums [data.NumMeasures]int64
+		dest := make([]any, 0, 4+data.NumMeasures)
+		var code, name, parent, cause string
+		dest = append(dest, &code, &name, &parent)
+		for i := range sums {
+			dest = append(dest, &sums[i])
+		}
+		dest = append(dest, &cause)
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			out = append(out, data.NewAreaStats(q.Level, code, name, parent, round, &sums, cause, s.k))
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// resolveRound turns an empty round into the latest and checks a given one.
+func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (data.Round, error) {
+	rows, err := db.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD') FROM agg_regency ORDER BY round`)
+	if err != nil {
+		return "", err
+	}
+	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	if len(rounds) == 0 {
+		return "", fmt.Errorf("%w: the dataset has no rounds (nothing imported yet)", data.ErrInvalidQuery)
+	}
+	if r == "" {
+		return data.Round(rounds[len(rounds)-1]), nil
+	}
+	if !slices.Contains(rounds, string(r)) {
+		return "", fmt.Errorf("%w: round %s is not in the dataset (rounds: %v)", data.ErrInvalidQuery, r, rounds)
+	}
+	return r, nil
+}
