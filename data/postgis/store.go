@@ -87,21 +87,16 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// ready checks the schema once per successful connection lifetime of the
-// store: a database that was down at start may turn out to need migrating.
+// ready checks the schema until it has once been found right: a database
+// that was down at start may turn out to need migrating. Connection failures
+// come back marked data.ErrUnavailable; a schema that is behind comes back
+// unmarked, so that Open can refuse to start on it.
 func (s *Store) ready(ctx context.Context) error {
 	if s.schemaOK.Load() {
 		return nil
 	}
-	err := checkSchema(ctx, s.pool)
-	if err != nil {
-		if cerr := classify(err); errors.Is(cerr, data.ErrUnavailable) {
-			return cerr
-		}
-		// The database answers but cannot be served: as unavailable as a
-		// dead one, and the log says what to do about it.
-		s.log.Error("database not ready", "err", err)
-		return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
+	if err := checkSchema(ctx, s.pool); err != nil {
+		return classify(err)
 	}
 	s.schemaOK.Store(true)
 	return nil
@@ -142,7 +137,13 @@ func isUndefinedTable(err error) bool {
 // was dead (a pool keeps idle connections that a database restart has cut).
 func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	if err := s.ready(ctx); err != nil {
-		return err
+		if errors.Is(err, data.ErrUnavailable) {
+			return err
+		}
+		// The database answers but cannot be served: as unavailable as a
+		// dead one, and the log says what to do about it.
+		s.log.Error("database not ready", "err", err)
+		return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {

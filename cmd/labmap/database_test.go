@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"labmap/data/postgis/pgtest"
+)
+
+// TestMigrateImportCommands drives the database subcommands the way a user
+// would, from the demo files to a second migrate that has nothing to do.
+func TestMigrateImportCommands(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	runOK := func(args ...string) string {
+		t.Helper()
+		var out, errb syncBuffer
+		if code := run(ctx, args, &out, &errb); code != 0 {
+			t.Fatalf("labmap %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	runOK("demo", "--households", "1000", "--out", dir)
+	files := []string{"--households", filepath.Join(dir, "households.csv"), "--villages", filepath.Join(dir, "villages.geojson"),
+		"--zones", filepath.Join(dir, "zones.geojson"), "--districts", filepath.Join(dir, "districts.geojson")}
+
+	var out, errb syncBuffer
+	if code := run(ctx, append([]string{"import", "--database-url", url}, files...), &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "labmap migrate") {
+		t.Fatalf("import before migrate: exit %d, %s", code, errb.String())
+	}
+	if s := runOK("migrate", "--database-url", url); !strings.Contains(s, "applied migrations [1]") {
+		t.Fatalf("migrate said %q", s)
+	}
+	if s := runOK("migrate", "--database-url", url); !strings.Contains(s, "up to date") {
+		t.Fatalf("second migrate said %q", s)
+	}
+	s := runOK(append([]string{"import", "--database-url", url}, files...)...)
+	if !strings.Contains(s, "imported 3000 rows") || !strings.Contains(s, "dataset version 1") {
+		t.Fatalf("import said %q", s)
+	}
+	if strings.Contains(s, "\r") {
+		t.Errorf("progress drawn although stderr is not a terminal: %q", s)
+	}
+	if code := run(ctx, []string{"import", "--households", "x.csv"}, &out, &errb); code != 2 {
+		t.Errorf("import without --database-url: exit %d, want 2", code)
+	}
+}
