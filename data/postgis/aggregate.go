@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"labmap/data"
 	"labmap/geo"
@@ -72,12 +74,70 @@ func coalescedMeasures() string {
 	return strings.Join(parts, ", ")
 }
 
-// aggLevel describes how one level's areas are found and how households map to them.
+// resumMeasures adds up the measure columns of base rows b.
+func resumMeasures() string {
+	parts := make([]string, data.NumMeasures)
+	for i := range data.Measures {
+		parts[i] = fmt.Sprintf("sum(b.%[1]s)::bigint AS %[1]s", measureCol(i))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hexGrouping lists the per-resolution H3 columns of households.
+func hexGrouping(sep string, f func(res int) string) string {
+	parts := make([]string, len(geo.Resolutions))
+	for i, r := range geo.Resolutions {
+		parts[i] = f(r)
+	}
+	return strings.Join(parts, sep)
+}
+
+// baseSQL sums every measure per village and per H3 cell of every
+// resolution in ONE scan of the households (GROUPING SETS). Villages are the
+// atoms of districts, zones and the regency, so those levels are sums of
+// village rows and never scan households again. The baseline status that
+// "lifted" compares with is each household's status at its first round.
+func baseSQL() string {
+	return fmt.Sprintf(`CREATE TEMP TABLE agg_base ON COMMIT DROP AS
+SELECT h.round,
+  CASE %[1]s END::smallint AS res,
+  h.village_code,
+  coalesce(%[2]s) AS cell,
+  %[3]s
+FROM (SELECT h.*, f.baseline_status FROM households h JOIN (
+    SELECT DISTINCT ON (household_id) household_id, poverty_status AS baseline_status
+    FROM households ORDER BY household_id, round) f USING (household_id)) h
+GROUP BY GROUPING SETS ((h.round, h.village_code), %[4]s)`,
+		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }),
+		sumExprs(),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.h3_r%d)", r) }))
+}
+
+// causesSQL counts the causes of poverty of poor households per village and
+// per H3 cell, in one scan, for the dominant cause of every area.
+func causesSQL() string {
+	return fmt.Sprintf(`CREATE TEMP TABLE agg_causes ON COMMIT DROP AS
+SELECT h.round,
+  CASE %[1]s END::smallint AS res,
+  h.village_code,
+  coalesce(%[2]s) AS cell,
+  cause, count(*) AS n
+FROM households h CROSS JOIN LATERAL unnest(h.causes) AS cause
+WHERE h.poverty_status IN ('poor', 'extreme')
+GROUP BY GROUPING SETS ((h.round, h.village_code, cause), %[3]s)`,
+		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.h3_r%d, cause)", r) }))
+}
+
+// aggLevel describes one level: how its areas are listed and how base rows
+// (alias b, from agg_base or agg_causes) map onto them.
 type aggLevel struct {
 	table string
-	// hhFrom and hhKey: the households (aliased h) with any joins needed, and
-	// the expression giving each household's area key.
-	hhFrom, hhKey string
+	// from joins base rows b to what the key needs; filter picks the rows;
+	// key is the area key of a base row.
+	from, filter, key string
 	// areas lists every (round, area) row to publish, with its columns; it
 	// must expose the round as round and the key as key.
 	areas string
@@ -90,41 +150,39 @@ type aggLevel struct {
 const roundsFrom = "(SELECT DISTINCT round FROM households) r"
 
 func aggLevels() []aggLevel {
-	levels := []aggLevel{
+	return []aggLevel{
 		{
-			table: "agg_regency", hhFrom: "households h", hhKey: "'" + data.RegencyCode + "'::text",
+			table: "agg_regency", from: "%s b", filter: "b.res IS NULL", key: "'" + data.RegencyCode + "'::text",
 			areas: "SELECT r.round, '" + data.RegencyCode + "'::text AS key, '" + data.RegencyName.ID + "'::text AS name FROM " + roundsFrom,
 			cols:  "x.round, x.key AS code, x.name",
 			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round)",
 		},
 		{
-			table: "agg_districts", hhFrom: "households h JOIN villages v ON v.code = h.village_code", hhKey: "v.district_code",
+			table: "agg_districts", from: "%s b JOIN villages v ON v.code = b.village_code", filter: "b.res IS NULL", key: "v.district_code",
 			areas: "SELECT r.round, d.code AS key, d.name, d.ord, d.geom FROM " + roundsFrom + " CROSS JOIN districts d",
 			cols:  "x.round, x.key AS code, x.name, x.ord, x.geom",
 			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
 		},
 		{
-			table: "agg_villages", hhFrom: "households h", hhKey: "h.village_code",
+			table: "agg_villages", from: "%s b", filter: "b.res IS NULL", key: "b.village_code",
 			areas: "SELECT r.round, v.code AS key, v.name, v.district_code, v.ord, v.geom FROM " + roundsFrom + " CROSS JOIN villages v",
 			cols:  "x.round, x.key AS code, x.name, x.district_code, x.ord, x.geom",
 			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
 		},
 		{
-			table: "agg_zones", hhFrom: "households h JOIN zone_villages zv ON zv.village_code = h.village_code", hhKey: "zv.zone_id",
+			table: "agg_zones", from: "%s b JOIN zone_villages zv ON zv.village_code = b.village_code", filter: "b.res IS NULL", key: "zv.zone_id",
 			areas: "SELECT r.round, z.id AS key, z.name, z.kind, z.ord, z.geom FROM " + roundsFrom + " CROSS JOIN zones z",
 			cols:  "x.round, x.key AS code, x.name, x.kind, x.ord, x.geom",
 			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
 		},
 	}
-	return levels
 }
 
 // hexLevel is the H3 level at one resolution; the resolutions share one table.
 func hexLevel(res int) aggLevel {
-	col := fmt.Sprintf("h.h3_r%d", res)
 	return aggLevel{
-		table: "agg_hexagons", hhFrom: "households h", hhKey: col,
-		areas: fmt.Sprintf("SELECT k.round, k.key, c.h3, c.geom, c.center FROM (SELECT DISTINCT h.round, %s AS key FROM households h) k JOIN h3_cells c ON c.cell = k.key", col),
+		table: "agg_hexagons", from: "%s b", filter: fmt.Sprintf("b.res = %d", res), key: "b.cell",
+		areas: fmt.Sprintf("SELECT b.round, b.cell AS key, c.h3, c.geom, c.center FROM agg_base b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", res),
 		cols:  fmt.Sprintf("x.round, %d::smallint AS res, x.key AS cell, x.h3 AS code, x.geom, x.center", res),
 	}
 }
@@ -132,29 +190,47 @@ func hexLevel(res int) aggLevel {
 // selectSQL is the aggregate of one level: every area of every round with
 // its measure sums, its dominant cause of poverty and its indicators.
 func (l aggLevel) selectSQL() string {
-	return fmt.Sprintf(`SELECT a.*, %[6]s FROM (
-  SELECT %[1]s, %[2]s, c.cause AS dominant_cause
-  FROM (%[3]s) x
-  LEFT JOIN (SELECT h.round, %[4]s AS key, %[5]s FROM %[7]s GROUP BY 1, 2) s ON s.round = x.round AND s.key = x.key
+	return fmt.Sprintf(`SELECT a.*, %[1]s FROM (
+  SELECT %[2]s, %[3]s, c.cause AS dominant_cause
+  FROM (%[4]s) x
+  LEFT JOIN (SELECT b.round, %[5]s AS key, %[6]s FROM %[7]s WHERE %[8]s GROUP BY 1, 2) s
+    ON s.round = x.round AND s.key = x.key
   LEFT JOIN (
     SELECT DISTINCT ON (round, key) round, key, cause FROM (
-      SELECT h.round, %[4]s AS key, cause, count(*) AS n
-      FROM %[7]s CROSS JOIN LATERAL unnest(h.causes) AS cause
-      WHERE h.poverty_status IN ('poor', 'extreme')
-      GROUP BY 1, 2, 3) cc
+      SELECT b.round, %[5]s AS key, b.cause, sum(b.n) AS n FROM %[9]s WHERE %[8]s GROUP BY 1, 2, 3) cc
     ORDER BY round, key, n DESC, cause COLLATE "C") c ON c.round = x.round AND c.key = x.key
-) a`, l.cols, coalescedMeasures(), l.areas, l.hhKey, sumExprs(), indicatorExprs(), l.hhFrom)
+) a`, indicatorExprs(), l.cols, coalescedMeasures(), l.areas, l.key, resumMeasures(),
+		fmt.Sprintf(l.from, "agg_base"), l.filter, fmt.Sprintf(l.from, "agg_causes"))
 }
 
 // rebuildAggregates recomputes every aggregate table from the households
 // inside tx. New tables are built beside the old ones and swapped in at the
 // end, so readers wait only for the swap, never for the aggregation.
-func rebuildAggregates(ctx context.Context, tx pgx.Tx) error {
+func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	exec := func(what, sql string, args ...any) error {
+		t := time.Now()
 		if _, err := tx.Exec(ctx, sql, args...); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		log.Debug("aggregate step", "step", what, "took", time.Since(t).Round(time.Millisecond))
 		return nil
+	}
+	// The aggregation sorts and hashes a whole regency at once: with the
+	// default 4 MB of work memory it spills to disk and runs several times
+	// slower, and JIT compilation costs more than it saves on these queries.
+	if err := exec("tune session", `SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+		return err
+	}
+	if err := exec("sum households per village and cell", baseSQL()); err != nil {
+		return err
+	}
+	if err := exec("count causes per village and cell", causesSQL()); err != nil {
+		return err
+	}
+	// Temporary tables are never analysed automatically; without statistics
+	// the planner guesses a few rows and picks nested loops.
+	if err := exec("analyse base sums", "ANALYZE agg_base; ANALYZE agg_causes"); err != nil {
+		return err
 	}
 	var tables []string
 	for _, l := range aggLevels() {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -34,12 +35,12 @@ type ImportResult struct {
 	DatasetVersion int64
 }
 
-// householdCols is the COPY column order of the staging table.
+// householdCols is the COPY column order of households.
 var householdCols = []string{
 	"household_id", "round", "geom", "members", "poverty_status", "village_code", "head_name", "occupation",
 	"welfare_decile", "causes", "house_uninhabitable", "house_repaired", "latrine", "water_source", "electricity",
 	"chronic_ill", "chronic_ill_treated", "disabled", "disabled_assisted", "children_school_age",
-	"children_out_of_school", "health_km", "programs", "h3_r6", "h3_r7", "h3_r8", "h3_r9", "h3_r10", "line",
+	"children_out_of_school", "health_km", "programs", "h3_r6", "h3_r7", "h3_r8", "h3_r9", "h3_r10", "imported_in",
 }
 
 // Import loads the files into the database in ONE transaction: areas are
@@ -91,26 +92,60 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 			}
 			log.Info("the other import finished; going on")
 		}
+		// Index builds get the memory that rebuildAggregates also sets.
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+			return fmt.Errorf("tune session: %w", err)
+		}
+		var version int64
+		if err := tx.QueryRow(ctx, `SELECT version + 1 FROM dataset_state FOR UPDATE`).Scan(&version); err != nil {
+			return fmt.Errorf("read dataset version: %w", err)
+		}
 		if err := replaceAreas(ctx, tx, areas); err != nil {
 			return err
 		}
-		rows, cells, err := copyHouseholds(ctx, tx, hf, files.Households, opt)
+		var size int64
+		if st, err := hf.Stat(); err == nil {
+			size = st.Size()
+		}
+		idx, err := prepareHouseholds(ctx, tx, size)
 		if err != nil {
 			return err
 		}
-		res.Rows = rows
-		log.Info("households copied", "rows", rows, "took", time.Since(start).Round(time.Millisecond))
-		if err := checkVillages(ctx, tx, files, opt.Read); err != nil {
+		known := make(map[string]bool, len(areas.Villages))
+		for _, v := range areas.Villages {
+			known[v.Code] = true
+		}
+		cp, err := copyHouseholds(ctx, tx, hf, files, opt, version, known)
+		if err != nil {
 			return err
 		}
-		if err := replaceRounds(ctx, tx, &res); err != nil {
-			return err
-		}
-		if err := addCells(ctx, tx, cells); err != nil {
-			return err
-		}
+		res.Rows = cp.rows
+		res.Rounds = cp.rounds
+		log.Info("households copied", "rows", cp.rows, "took", time.Since(start).Round(time.Millisecond))
 		t := time.Now()
-		if err := rebuildAggregates(ctx, tx); err != nil {
+		if err := joinVillages(ctx, tx, files, opt.Read, version, cp.unplaced); err != nil {
+			return err
+		}
+		log.Debug("households without a village code joined", "rows", len(cp.unplaced), "took", time.Since(t).Round(time.Millisecond))
+		t = time.Now()
+		rounds := make([]string, len(cp.rounds))
+		for i, r := range cp.rounds {
+			rounds[i] = string(r)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM households WHERE round = ANY($1::date[]) AND imported_in <> $2`, rounds, version); err != nil {
+			return fmt.Errorf("replace rounds %v: %w", rounds, err)
+		}
+		if err := idx.restore(ctx, tx); err != nil {
+			return err
+		}
+		log.Debug("rounds replaced", "rounds", rounds, "rebuilt_indexes", idx.rebuilt(), "took", time.Since(t).Round(time.Millisecond))
+		t = time.Now()
+		if err := addCells(ctx, tx, cp.cells); err != nil {
+			return err
+		}
+		log.Debug("H3 cells added", "took", time.Since(t).Round(time.Millisecond))
+		t = time.Now()
+		if err := rebuildAggregates(ctx, tx, log); err != nil {
 			return fmt.Errorf("aggregate: %w", err)
 		}
 		log.Info("aggregates rebuilt", "took", time.Since(t).Round(time.Millisecond))
@@ -191,6 +226,79 @@ func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset) error {
 	return nil
 }
 
+// householdIndexes holds the definitions of the households table's indexes
+// while a bulk import has them dropped.
+type householdIndexes struct {
+	pkey string   // constraint definition of the primary key, when dropped
+	defs []string // CREATE INDEX statements, when dropped
+}
+
+func (i *householdIndexes) rebuilt() bool { return i.pkey != "" }
+
+// prepareHouseholds gets the households table ready for COPY. When the file
+// is large beside what the table holds, the indexes are dropped and rebuilt
+// after the load: building an index once is several times faster than
+// growing it row by row. Otherwise the primary key is deferred, so that the
+// new rows of a round can sit beside the old ones until those are deleted.
+func prepareHouseholds(ctx context.Context, tx pgx.Tx, fileSize int64) (*householdIndexes, error) {
+	idx := &householdIndexes{}
+	// About 170 bytes a row in a typical file; count no further than needed.
+	estimate := fileSize / 170
+	var existing int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM households LIMIT $1) x`, 4*estimate+1).Scan(&existing); err != nil {
+		return nil, fmt.Errorf("count households: %w", err)
+	}
+	if existing > 4*estimate {
+		if _, err := tx.Exec(ctx, `SET CONSTRAINTS households_pkey DEFERRED`); err != nil {
+			return nil, fmt.Errorf("defer primary key: %w", err)
+		}
+		return idx, nil
+	}
+	if err := tx.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE conrelid = 'households'::regclass AND conname = 'households_pkey'`).Scan(&idx.pkey); err != nil {
+		return nil, fmt.Errorf("read primary key: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = 'households' AND indexname <> 'households_pkey' ORDER BY indexname`)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	var name, def string
+	var names []string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		names = append(names, name)
+		idx.defs = append(idx.defs, def)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ALTER TABLE households DROP CONSTRAINT households_pkey`); err != nil {
+		return nil, fmt.Errorf("drop primary key: %w", err)
+	}
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{n}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", n, err)
+		}
+	}
+	return idx, nil
+}
+
+// restore rebuilds what prepareHouseholds dropped.
+func (i *householdIndexes) restore(ctx context.Context, tx pgx.Tx) error {
+	if i.pkey == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `ALTER TABLE households ADD CONSTRAINT households_pkey `+i.pkey); err != nil {
+		return fmt.Errorf("rebuild primary key: %w", err)
+	}
+	for _, def := range i.defs {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return fmt.Errorf("rebuild index: %w", err)
+		}
+	}
+	return nil
+}
+
 // householdSource feeds COPY from the rows a scanning goroutine sends.
 type householdSource struct {
 	rows <-chan []any
@@ -205,45 +313,74 @@ func (s *householdSource) Next() bool {
 func (s *householdSource) Values() ([]any, error) { return s.cur, nil }
 func (s *householdSource) Err() error             { return nil }
 
-// copyHouseholds streams the households file into a staging table: the file
-// is never held in memory, only the H3 cells of each distinct location.
-func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, name string, opt ImportOptions) (int, map[uint64]struct{}, error) {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE staging_households (LIKE households INCLUDING DEFAULTS, line integer) ON COMMIT DROP;
-		ALTER TABLE staging_households ALTER village_code DROP NOT NULL, ALTER baseline_status DROP NOT NULL`); err != nil {
-		return 0, nil, fmt.Errorf("create staging table: %w", err)
-	}
+// householdKey names a row for the village join's error messages.
+type householdKey struct {
+	id    string
+	round data.Round
+}
+
+// copied is what streaming the households file learned on the way.
+type copied struct {
+	rows     int
+	rounds   []data.Round
+	cells    map[uint64]struct{}
+	unplaced map[householdKey]int // rows without a village code, by file line
+}
+
+// copyHouseholds streams the households file straight into the households
+// table, marked with the version this import will commit: the file is never
+// held in memory, only the H3 cells of each distinct location. Village codes
+// are checked against the villages file on the way.
+func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files, opt ImportOptions, version int64, villages map[string]bool) (copied, error) {
 	var size int64
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
 	counted := &countingReader{r: f}
 	prog := newProgress(opt.Progress, size)
+	maxErrors := opt.Read.MaxErrors
+	if maxErrors <= 0 {
+		maxErrors = data.DefaultMaxErrors
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan []any, 1024)
 	scanErr := make(chan error, 1)
-	cells := make(map[uint64]struct{})
+	out := copied{cells: make(map[uint64]struct{}), unplaced: make(map[householdKey]int)}
+	codeErrs := &data.InputError{File: files.Households}
 	go func() {
 		defer close(ch)
 		cache := make(map[orb.Point]geo.CellSet)
 		dates := make(map[data.Round]time.Time)
-		rows := 0
-		err := data.ScanHouseholds(counted, name, opt.Read, func(h *data.Household) error {
+		err := data.ScanHouseholds(counted, files.Households, opt.Read, func(h *data.Household) error {
+			switch {
+			case h.VillageCode == "":
+				out.unplaced[householdKey{h.ID, h.Round}] = h.Line
+			case !villages[h.VillageCode]:
+				if len(codeErrs.Problems) < maxErrors {
+					codeErrs.Problems = append(codeErrs.Problems, data.Problem{Line: h.Line, Field: "village_code",
+						Msg: fmt.Sprintf("%q names no village in %s", h.VillageCode, files.Villages)})
+				} else {
+					codeErrs.More = true
+				}
+				return nil
+			}
 			cs, ok := cache[h.Loc]
 			if !ok {
 				cs = geo.Cells(h.Loc)
 				cache[h.Loc] = cs
 				for _, c := range cs {
-					cells[c] = struct{}{}
+					out.cells[c] = struct{}{}
 				}
 			}
 			d, ok := dates[h.Round]
 			if !ok {
 				d, _ = time.Parse(time.DateOnly, string(h.Round))
 				dates[h.Round] = d
+				out.rounds = append(out.rounds, h.Round)
 			}
-			row, err := householdRow(h, d, cs)
+			row, err := householdRow(h, d, cs, version)
 			if err != nil {
 				return err
 			}
@@ -252,26 +389,30 @@ func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, name string, opt
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			rows++
-			if rows%4096 == 0 {
-				prog.update(rows, counted.n.Load())
+			out.rows++
+			if out.rows%4096 == 0 {
+				prog.update(out.rows, counted.n.Load())
 			}
 			return nil
 		})
-		prog.done(rows)
+		prog.done(out.rows)
 		scanErr <- err
 	}()
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"staging_households"}, householdCols, &householdSource{rows: ch})
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdCols, &householdSource{rows: ch})
 	cancel()
 	for range ch { // let the scanner finish if COPY stopped early
 	}
 	if serr := <-scanErr; serr != nil && !errors.Is(serr, context.Canceled) {
-		return 0, nil, serr
+		return out, serr
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("copy households: %w", err)
+		return out, fmt.Errorf("copy households: %w", err)
 	}
-	return int(n), cells, nil
+	if len(codeErrs.Problems) > 0 {
+		return out, codeErrs
+	}
+	slices.Sort(out.rounds)
+	return out, nil
 }
 
 func nullable[T comparable](v T, zero T) any {
@@ -291,7 +432,7 @@ func flag(f data.Flag) any {
 	return nil
 }
 
-func householdRow(h *data.Household, round time.Time, cs geo.CellSet) ([]any, error) {
+func householdRow(h *data.Household, round time.Time, cs geo.CellSet, version int64) ([]any, error) {
 	g, err := pointEWKB(h.Loc)
 	if err != nil {
 		return nil, fmt.Errorf("household %s: encode point: %w", h.ID, err)
@@ -311,56 +452,42 @@ func householdRow(h *data.Household, round time.Time, cs geo.CellSet) ([]any, er
 		programs = []string{}
 	}
 	return []any{
-		h.ID, round, g, int32(h.Members), h.Status.String(), nullable(h.VillageCode, ""), nullable(h.HeadName, ""),
+		h.ID, round, g, int32(h.Members), h.Status.String(), h.VillageCode, nullable(h.HeadName, ""),
 		nullable(h.Occupation, ""), decile, causes, flag(h.HouseUninhabitable), flag(h.HouseRepaired),
 		nullable(h.Latrine.String(), ""), nullable(h.WaterSource, ""), flag(h.Electricity),
 		int32(h.ChronicIll), int32(h.ChronicIllTreated), int32(h.Disabled), int32(h.DisabledAssisted),
 		int32(h.ChildrenSchoolAge), int32(h.ChildrenOutOfSchool), health, programs,
-		int64(cs[0]), int64(cs[1]), int64(cs[2]), int64(cs[3]), int64(cs[4]), int32(h.Line),
+		int64(cs[0]), int64(cs[1]), int64(cs[2]), int64(cs[3]), int64(cs[4]), version,
 	}, nil
 }
 
-// checkVillages rejects unknown village codes and joins households that
-// have none to the village that covers their point (the first in the
-// villages file when a point lies on a shared border, as in the memory store).
-func checkVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.ReadOptions) error {
+// joinVillages puts households that came without a village code into the
+// village whose polygon covers their point (ST_Covers on the GiST index; the
+// first in the villages file when a point lies on a shared border, as in the
+// memory store), and reports by file line those that no village covers.
+func joinVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.ReadOptions, version int64, unplaced map[householdKey]int) error {
+	if len(unplaced) == 0 {
+		return nil
+	}
 	max := ropt.MaxErrors
 	if max <= 0 {
 		max = data.DefaultMaxErrors
 	}
-	ie := &data.InputError{File: files.Households}
-	rows, err := tx.Query(ctx, `SELECT line, village_code FROM staging_households s
-		WHERE village_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM villages v WHERE v.code = s.village_code)
-		ORDER BY line LIMIT $1`, max+1)
-	if err != nil {
-		return fmt.Errorf("check village codes: %w", err)
-	}
-	var line int
-	var code string
-	_, err = pgx.ForEachRow(rows, []any{&line, &code}, func() error {
-		ie.Problems = append(ie.Problems, data.Problem{Line: line, Field: "village_code",
-			Msg: fmt.Sprintf("%q names no village in %s", code, files.Villages)})
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("check village codes: %w", err)
-	}
-	if len(ie.Problems) > 0 {
-		return trim(ie, max)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE staging_households s SET village_code = (
-			SELECT v.code FROM villages v WHERE ST_Covers(v.geom, s.geom) ORDER BY v.ord LIMIT 1)
-		WHERE s.village_code IS NULL`); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE households h SET village_code = coalesce((
+			SELECT v.code FROM villages v WHERE ST_Covers(v.geom, h.geom) ORDER BY v.ord LIMIT 1), '')
+		WHERE h.imported_in = $1 AND h.village_code = ''`, version); err != nil {
 		return fmt.Errorf("join households to villages: %w", err)
 	}
-	rows, err = tx.Query(ctx, `SELECT line, ST_X(geom), ST_Y(geom) FROM staging_households
-		WHERE village_code IS NULL ORDER BY line LIMIT $1`, max+1)
+	rows, err := tx.Query(ctx, `SELECT household_id, to_char(round, 'YYYY-MM-DD'), ST_X(geom), ST_Y(geom) FROM households
+		WHERE imported_in = $1 AND village_code = ''`, version)
 	if err != nil {
 		return fmt.Errorf("check joined villages: %w", err)
 	}
+	var id, round string
 	var lon, lat float64
-	_, err = pgx.ForEachRow(rows, []any{&line, &lon, &lat}, func() error {
-		ie.Problems = append(ie.Problems, data.Problem{Line: line, Field: "lon/lat",
+	var problems []data.Problem
+	_, err = pgx.ForEachRow(rows, []any{&id, &round, &lon, &lat}, func() error {
+		problems = append(problems, data.Problem{Line: unplaced[householdKey{id, data.Round(round)}], Field: "lon/lat",
 			Msg: fmt.Sprintf("(%s, %s) lies outside every village in %s; give a village_code or check the coordinates",
 				strconv.FormatFloat(lon, 'f', -1, 64), strconv.FormatFloat(lat, 'f', -1, 64), files.Villages)})
 		return nil
@@ -368,51 +495,15 @@ func checkVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.R
 	if err != nil {
 		return fmt.Errorf("check joined villages: %w", err)
 	}
-	if len(ie.Problems) > 0 {
-		return trim(ie, max)
+	if len(problems) == 0 {
+		return nil
 	}
-	return nil
-}
-
-func trim(ie *data.InputError, max int) error {
-	if len(ie.Problems) > max {
-		ie.Problems, ie.More = ie.Problems[:max], true
+	slices.SortFunc(problems, func(a, b data.Problem) int { return a.Line - b.Line })
+	ie := &data.InputError{File: files.Households, Problems: problems}
+	if len(problems) > max {
+		ie.Problems, ie.More = problems[:max], true
 	}
 	return ie
-}
-
-// replaceRounds swaps the staged rounds in and recomputes baseline statuses:
-// a new earliest round changes the baseline of every later row.
-func replaceRounds(ctx context.Context, tx pgx.Tx, res *ImportResult) error {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT to_char(round, 'YYYY-MM-DD') FROM staging_households ORDER BY 1`)
-	if err != nil {
-		return fmt.Errorf("list rounds: %w", err)
-	}
-	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("list rounds: %w", err)
-	}
-	for _, r := range rounds {
-		res.Rounds = append(res.Rounds, data.Round(r))
-	}
-	cols := ""
-	for i, c := range householdCols[:len(householdCols)-1] { // all but line
-		if i > 0 {
-			cols += ", "
-		}
-		cols += c
-	}
-	_, err = tx.Exec(ctx, `DELETE FROM households WHERE round IN (SELECT DISTINCT round FROM staging_households);
-		INSERT INTO households (`+cols+`, baseline_status) SELECT `+cols+`, poverty_status FROM staging_households;
-		WITH first AS (
-			SELECT DISTINCT ON (household_id) household_id, poverty_status
-			FROM households ORDER BY household_id, round)
-		UPDATE households h SET baseline_status = f.poverty_status
-		FROM first f WHERE f.household_id = h.household_id AND h.baseline_status <> f.poverty_status`)
-	if err != nil {
-		return fmt.Errorf("replace rounds %v: %w", rounds, err)
-	}
-	return nil
 }
 
 // addCells stores the boundary and centre of every H3 cell not yet known.

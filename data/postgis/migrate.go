@@ -117,7 +117,7 @@ func Migrate(ctx context.Context, url string, log *slog.Logger) ([]int, error) {
 			return nil
 		}
 		log.Info("rebuilding aggregates for this indicator registry")
-		return rebuildAggregates(ctx, tx)
+		return rebuildAggregates(ctx, tx, log)
 	})
 	if err != nil {
 		return applied, fmt.Errorf("migrate: rebuild aggregates: %w", err)

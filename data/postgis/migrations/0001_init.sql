@@ -54,15 +54,19 @@ CREATE INDEX zone_villages_village_idx ON zone_villages (village_code);
 
 -- One row per household per survey round: the data contract, plus the H3
 -- cells of the point (computed in Go at import; there is no h3-pg here) and
--- the status at the household's first round, which "lifted" compares with.
+-- the dataset version of the import that wrote the row. The status at a
+-- household's first round, which "lifted" compares with, is derived when the
+-- aggregates are built rather than stored, so importing an earlier round
+-- never has to rewrite later ones. The primary key is deferrable so that an
+-- import can COPY a round in beside the rows it replaces and delete those
+-- before it commits.
 CREATE TABLE households (
     household_id            text NOT NULL,
     round                   date NOT NULL,
     geom                    geometry(Point, 4326) NOT NULL,
     members                 integer NOT NULL CHECK (members >= 1),
     poverty_status          text NOT NULL CHECK (poverty_status IN ('extreme', 'poor', 'vulnerable', 'non_poor')),
-    baseline_status         text NOT NULL CHECK (baseline_status IN ('extreme', 'poor', 'vulnerable', 'non_poor')),
-    village_code            text NOT NULL,
+    village_code            text NOT NULL, -- '' only inside an import, until the village join
     head_name               text,
     occupation              text,
     welfare_decile          smallint CHECK (welfare_decile BETWEEN 1 AND 10),
@@ -85,11 +89,14 @@ CREATE TABLE households (
     h3_r8                   bigint NOT NULL,
     h3_r9                   bigint NOT NULL,
     h3_r10                  bigint NOT NULL,
-    PRIMARY KEY (round, household_id)
+    imported_in             bigint NOT NULL,
+    CONSTRAINT households_pkey PRIMARY KEY (round, household_id) DEFERRABLE INITIALLY IMMEDIATE
 );
 CREATE INDEX households_geom_idx ON households USING gist (geom);
 CREATE INDEX households_village_idx ON households (village_code, round);
 CREATE INDEX households_id_idx ON households (household_id);
+-- Rows of an import still waiting for the village join; empty between imports.
+CREATE INDEX households_unplaced_idx ON households (imported_in) WHERE village_code = '';
 
 -- H3 cells that hold households, with boundaries and centres built in Go
 -- with h3-go. Cells never change shape, so rows are only ever added.
