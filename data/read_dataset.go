@@ -31,25 +31,7 @@ func LoadFiles(ctx context.Context, f Files, opt ReadOptions) (Dataset, error) {
 	if f.Households == "" || f.Villages == "" {
 		return Dataset{}, errors.New("loading files: a households file and a villages file are required")
 	}
-	opt = opt.withDefaults()
-	var ds Dataset
-	errs := readAreas(ctx, f, opt, &ds)
-	if err := readFile(ctx, f.Households, func(r io.Reader) (err error) {
-		ds.Households, err = ReadHouseholds(r, f.Households, opt)
-		return err
-	}); err != nil {
-		errs = append(errs, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return Dataset{}, fmt.Errorf("loading files: %w", err)
-	}
-	if len(errs) > 0 {
-		return Dataset{}, errors.Join(errs...)
-	}
-	if err := checkDataset(&ds, f, opt.MaxErrors); err != nil {
-		return Dataset{}, err
-	}
-	return ds, nil
+	return loadDataset(ctx, f, opt, true)
 }
 
 // LoadAreas reads and cross-checks only the villages, districts and zones of
@@ -59,9 +41,21 @@ func LoadAreas(ctx context.Context, f Files, opt ReadOptions) (Dataset, error) {
 	if f.Villages == "" {
 		return Dataset{}, errors.New("loading files: a villages file is required")
 	}
+	return loadDataset(ctx, f, opt, false)
+}
+
+func loadDataset(ctx context.Context, f Files, opt ReadOptions, households bool) (Dataset, error) {
 	opt = opt.withDefaults()
 	var ds Dataset
 	errs := readAreas(ctx, f, opt, &ds)
+	if households {
+		if err := readFile(ctx, f.Households, func(r io.Reader) (err error) {
+			ds.Households, err = ReadHouseholds(r, f.Households, opt)
+			return err
+		}); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return Dataset{}, fmt.Errorf("loading files: %w", err)
 	}

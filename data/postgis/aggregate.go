@@ -92,6 +92,14 @@ func hexGrouping(sep string, f func(res int) string) string {
 	return strings.Join(parts, sep)
 }
 
+// groupedKeys names the grouping set a row of a GROUPING SETS query came
+// from: res is NULL for a village row, else the H3 resolution of cell.
+func groupedKeys() string {
+	return fmt.Sprintf("h.round, CASE %s END::smallint AS res, h.village_code, coalesce(%s) AS cell",
+		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }))
+}
+
 // baseSQL sums every measure per village and per H3 cell of every
 // resolution in ONE scan of the households (GROUPING SETS). Villages are the
 // atoms of districts, zones and the regency, so those levels are sums of
@@ -99,18 +107,13 @@ func hexGrouping(sep string, f func(res int) string) string {
 // "lifted" compares with is each household's status at its first round.
 func baseSQL() string {
 	return fmt.Sprintf(`CREATE TEMP TABLE agg_base ON COMMIT DROP AS
-SELECT h.round,
-  CASE %[1]s END::smallint AS res,
-  h.village_code,
-  coalesce(%[2]s) AS cell,
-  %[3]s
+SELECT %[1]s,
+  %[2]s
 FROM (SELECT h.*, f.baseline_status FROM households h JOIN (
     SELECT DISTINCT ON (household_id) household_id, poverty_status AS baseline_status
     FROM households ORDER BY household_id, round) f USING (household_id)) h
-GROUP BY GROUPING SETS ((h.round, h.village_code), %[4]s)`,
-		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
-		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }),
-		sumExprs(),
+GROUP BY GROUPING SETS ((h.round, h.village_code), %[3]s)`,
+		groupedKeys(), sumExprs(),
 		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.h3_r%d)", r) }))
 }
 
@@ -118,16 +121,11 @@ GROUP BY GROUPING SETS ((h.round, h.village_code), %[4]s)`,
 // per H3 cell, in one scan, for the dominant cause of every area.
 func causesSQL() string {
 	return fmt.Sprintf(`CREATE TEMP TABLE agg_causes ON COMMIT DROP AS
-SELECT h.round,
-  CASE %[1]s END::smallint AS res,
-  h.village_code,
-  coalesce(%[2]s) AS cell,
-  cause, count(*) AS n
+SELECT %[1]s, cause, count(*) AS n
 FROM households h CROSS JOIN LATERAL unnest(h.causes) AS cause
 WHERE h.poverty_status IN ('poor', 'extreme')
-GROUP BY GROUPING SETS ((h.round, h.village_code, cause), %[3]s)`,
-		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
-		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }),
+GROUP BY GROUPING SETS ((h.round, h.village_code, cause), %[2]s)`,
+		groupedKeys(),
 		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.h3_r%d, cause)", r) }))
 }
 
