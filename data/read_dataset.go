@@ -165,6 +165,7 @@ func checkDataset(ds *Dataset, f Files, maxErrors int) error {
 
 	ds.Districts = mergeDistricts(ds.Districts, ds.Villages)
 	checkZones(ds, byCode, zps, vfile)
+	fillOutlines(ds, byCode)
 
 	// The index is built only when some household lacks a village code: a
 	// file that names every village needs no geometry at all.
@@ -224,6 +225,34 @@ func mergeDistricts(given []District, vs []Village) []District {
 		}
 	}
 	return out
+}
+
+// fillOutlines gives districts and zones that came without a polygon the
+// polygons of their villages, side by side, so that maps can draw every
+// area. Both stores get the same outlines because this happens here.
+func fillOutlines(ds *Dataset, byCode map[string]int) {
+	for i := range ds.Districts {
+		d := &ds.Districts[i]
+		if len(d.Geometry) > 0 {
+			continue
+		}
+		for _, v := range ds.Villages {
+			if v.DistrictCode == d.Code {
+				d.Geometry = append(d.Geometry, v.Geometry...)
+			}
+		}
+	}
+	for i := range ds.Zones {
+		z := &ds.Zones[i]
+		if len(z.Geometry) > 0 {
+			continue
+		}
+		for _, c := range z.VillageCodes {
+			if vi, ok := byCode[c]; ok {
+				z.Geometry = append(z.Geometry, ds.Villages[vi].Geometry...)
+			}
+		}
+	}
 }
 
 func checkZones(ds *Dataset, byCode map[string]int, ps *problems, vfile string) {

@@ -62,7 +62,9 @@ func TestCheckDataset(t *testing.T) {
 		if ds.Villages[0].DistrictCode != "33.26.14" || ds.Villages[1].DistrictCode != "33.26.15" {
 			t.Errorf("district codes %q %q", ds.Villages[0].DistrictCode, ds.Villages[1].DistrictCode)
 		}
-		wantD := []District{{Code: "33.26.14", Name: "33.26.14"}, {Code: "33.26.15", Name: "33.26.15"}}
+		// Districts without a file get their villages' polygons as outlines.
+		vs := twoVillages()
+		wantD := []District{{Code: "33.26.14", Name: "33.26.14", Geometry: vs[0].Geometry}, {Code: "33.26.15", Name: "33.26.15", Geometry: vs[1].Geometry}}
 		if !reflect.DeepEqual(ds.Districts, wantD) {
 			t.Errorf("districts %+v, want %+v", ds.Districts, wantD)
 		}
@@ -74,13 +76,18 @@ func TestCheckDataset(t *testing.T) {
 		if want := [][]string{{"33.26.14.2001"}, {"33.26.15.2002"}, {"33.26.15.2002"}}; !reflect.DeepEqual(zc, want) {
 			t.Errorf("zone villages %v, want %v", zc, want)
 		}
+		// A zone given as a village list is drawn with its villages' polygons.
+		if !reflect.DeepEqual(ds.Zones[2].Geometry, vs[1].Geometry) {
+			t.Errorf("list zone outline %v, want village B's", ds.Zones[2].Geometry)
+		}
 	})
 	t.Run("district file names kept, missing districts added", func(t *testing.T) {
 		ds := Dataset{Villages: twoVillages(), Districts: []District{{Code: "33.26.15", Name: "Kajen"}}}
 		if err := CheckDataset(&ds, "hh.csv"); err != nil {
 			t.Fatal(err)
 		}
-		want := []District{{Code: "33.26.15", Name: "Kajen"}, {Code: "33.26.14", Name: "33.26.14"}}
+		vs := twoVillages()
+		want := []District{{Code: "33.26.15", Name: "Kajen", Geometry: vs[1].Geometry}, {Code: "33.26.14", Name: "33.26.14", Geometry: vs[0].Geometry}}
 		if !reflect.DeepEqual(ds.Districts, want) {
 			t.Errorf("districts %+v, want %+v", ds.Districts, want)
 		}

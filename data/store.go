@@ -3,6 +3,8 @@ package data
 import (
 	"context"
 	"errors"
+
+	"github.com/paulmach/orb"
 )
 
 // Level is a kind of area that indicators are aggregated into.
@@ -64,6 +66,19 @@ type Status struct {
 	Households     int // distinct households across all rounds
 }
 
+// Area is an area's aggregate with its outline, for maps.
+type Area struct {
+	AreaStats
+	Geometry orb.MultiPolygon
+}
+
+// AreaQuery selects like StatsQuery, and only areas whose bounding box
+// meets Bound.
+type AreaQuery struct {
+	StatsQuery
+	Bound orb.Bound
+}
+
 // Store is the seam between the HTTP layer and where the data lives. The
 // PostGIS store and the in-memory store implement it and must agree figure
 // for figure.
@@ -72,6 +87,14 @@ type Store interface {
 	Rounds(ctx context.Context) ([]RoundInfo, error)
 	Zones(ctx context.Context) ([]Zone, error)
 	Stats(ctx context.Context, q StatsQuery) ([]AreaStats, error)
+	// Areas is Stats with outlines, limited to a bounding box; areas
+	// without an outline (the regency) are left out.
+	Areas(ctx context.Context, q AreaQuery) ([]Area, error)
+	// Extent is the bounding box of all villages.
+	Extent(ctx context.Context) (orb.Bound, error)
+	// Version is the dataset version, answered without a round trip to a
+	// database when the store can: caches key on it for every request.
+	Version(ctx context.Context) (int64, error)
 	Close() error
 }
 

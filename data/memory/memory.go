@@ -18,6 +18,8 @@ import (
 	"github.com/paulmach/orb"
 )
 
+var _ data.Store = (*Store)(nil)
+
 // Options configures a memory store.
 type Options struct {
 	// MinHouseholds is the suppression threshold k; zero means data.DefaultMinHouseholds.
@@ -70,8 +72,12 @@ type state struct {
 	zoneIdx     map[string]int
 	// villageZones lists, per village, the positions of the zones it belongs to.
 	villageZones [][]int
-	// hexZones lists, per H3 cell that has households, the zones its centre lies in.
-	hexZones     map[uint64][]int
+	// cells holds, per H3 cell that has households, its outline and the
+	// zones its centre lies in.
+	cells map[uint64]*cellInfo
+	// bounds of villages, districts and zones, for map queries.
+	villageBounds, districtBounds, zoneBounds []orb.Bound
+	extent                                    orb.Bound
 	rounds       []data.RoundInfo
 	aggs         []roundAggs // indexed like rounds
 	householdIDs int
@@ -186,8 +192,35 @@ func build(ds data.Dataset) (*state, error) {
 		}
 	}
 	st.householdIDs = len(ids)
-	st.hexZones = hexZones(st, ds.Villages)
+	st.cells = cellInfos(st, ds.Villages)
+	st.villageBounds = bounds(len(ds.Villages), func(i int) orb.MultiPolygon { return ds.Villages[i].Geometry })
+	st.districtBounds = bounds(len(ds.Districts), func(i int) orb.MultiPolygon { return ds.Districts[i].Geometry })
+	st.zoneBounds = bounds(len(ds.Zones), func(i int) orb.MultiPolygon { return ds.Zones[i].Geometry })
+	for i, b := range st.villageBounds {
+		if i == 0 {
+			st.extent = b
+		} else {
+			st.extent = st.extent.Union(b)
+		}
+	}
 	return st, nil
+}
+
+func bounds(n int, geom func(int) orb.MultiPolygon) []orb.Bound {
+	out := make([]orb.Bound, n)
+	for i := range out {
+		if g := geom(i); len(g) > 0 {
+			out[i] = g.Bound()
+		}
+	}
+	return out
+}
+
+// cellInfo is what maps need of an H3 cell beyond its figures.
+type cellInfo struct {
+	outline orb.MultiPolygon
+	bound   orb.Bound
+	zones   []int
 }
 
 // householdCells computes every household's H3 cells on all cores, once per
@@ -231,13 +264,11 @@ func householdCells(hs []data.Household) []geo.CellSet {
 	return out
 }
 
-// hexZones finds the zones of every H3 cell that has households: a cell
-// belongs to a zone when its centre lies in one of the zone's villages.
-func hexZones(st *state, villages []data.Village) map[uint64][]int {
-	out := make(map[uint64][]int)
-	if len(st.zones) == 0 {
-		return out
-	}
+// cellInfos builds the outline of every H3 cell that has households and
+// finds its zones: a cell belongs to a zone when its centre lies in one of
+// the zone's villages.
+func cellInfos(st *state, villages []data.Village) map[uint64]*cellInfo {
+	out := make(map[uint64]*cellInfo)
 	polys := make([]orb.MultiPolygon, len(villages))
 	for i, v := range villages {
 		polys[i] = v.Geometry
@@ -249,12 +280,12 @@ func hexZones(st *state, villages []data.Village) map[uint64][]int {
 				if _, done := out[c]; done {
 					continue
 				}
-				vi := idx.Find(geo.CellCenter(c))
-				if vi < 0 {
-					out[c] = nil
-					continue
+				outline := orb.MultiPolygon{geo.CellPolygon(c)}
+				info := &cellInfo{outline: outline, bound: outline.Bound()}
+				if vi := idx.Find(geo.CellCenter(c)); vi >= 0 {
+					info.zones = st.villageZones[vi]
 				}
-				out[c] = st.villageZones[vi]
+				out[c] = info
 			}
 		}
 	}
@@ -282,6 +313,36 @@ func (s *Store) Close() error { return nil }
 // Stats answers one level's aggregates at one round, optionally only for the
 // areas of one lab zone.
 func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
+	areas, err := s.collect(q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]data.AreaStats, len(areas))
+	for i := range areas {
+		out[i] = areas[i].AreaStats
+	}
+	return out, nil
+}
+
+// Areas answers like Stats, with outlines, for the areas whose bounding box
+// meets q.Bound.
+func (s *Store) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error) {
+	return s.collect(q.StatsQuery, &q.Bound)
+}
+
+// Extent is the bounding box of all villages.
+func (s *Store) Extent(ctx context.Context) (orb.Bound, error) {
+	return s.state.Load().extent, nil
+}
+
+// Version is the dataset version; Replace bumps it.
+func (s *Store) Version(ctx context.Context) (int64, error) {
+	return s.version.Load(), nil
+}
+
+// collect evaluates the areas of one level and round. With a bound it keeps
+// only the areas with an outline whose box meets it, and returns the outlines.
+func (s *Store) collect(q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
 	st := s.state.Load()
 	ri, err := st.roundIndex(q.Round)
 	if err != nil {
@@ -296,13 +357,23 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 		}
 	}
 	ra := &st.aggs[ri]
-	var out []data.AreaStats
-	emit := func(level data.Level, code, name, parent string, a *acc) {
-		out = append(out, data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k))
+	var out []data.Area
+	emit := func(level data.Level, code, name, parent string, a *acc, outline orb.MultiPolygon, b orb.Bound) {
+		if bound != nil {
+			if len(outline) == 0 || !bound.Intersects(b) {
+				return
+			}
+		} else {
+			outline = nil
+		}
+		out = append(out, data.Area{
+			AreaStats: data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k),
+			Geometry:  outline,
+		})
 	}
 	switch q.Level {
 	case data.LevelRegency:
-		emit(data.LevelRegency, data.RegencyCode, data.RegencyName.ID, "", &ra.regency)
+		emit(data.LevelRegency, data.RegencyCode, data.RegencyName.ID, "", &ra.regency, nil, orb.Bound{})
 	case data.LevelDistrict:
 		inZone := map[string]bool{}
 		if zi >= 0 {
@@ -314,31 +385,35 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 		}
 		for di, d := range st.districts {
 			if zi < 0 || inZone[d.Code] {
-				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCode, &ra.districts[di])
+				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCode, &ra.districts[di], d.Geometry, st.districtBounds[di])
 			}
 		}
 	case data.LevelVillage:
 		for vi, v := range st.villages {
 			if zi < 0 || slices.Contains(st.villageZones[vi], zi) {
-				emit(data.LevelVillage, v.Code, v.Name, v.DistrictCode, &ra.villages[vi])
+				emit(data.LevelVillage, v.Code, v.Name, v.DistrictCode, &ra.villages[vi], v.Geometry, st.villageBounds[vi])
 			}
 		}
 	case data.LevelZone:
 		for i, z := range st.zones {
 			if zi < 0 || i == zi {
-				emit(data.LevelZone, z.ID, z.Name, string(z.Kind), &ra.zones[i])
+				emit(data.LevelZone, z.ID, z.Name, string(z.Kind), &ra.zones[i], z.Geometry, st.zoneBounds[i])
 			}
 		}
 	case data.LevelHexagon:
 		if q.Res < geo.MinRes || q.Res > geo.MaxRes {
 			return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
 		}
-		hexes := ra.hexes[q.Res-geo.MinRes]
-		for c, a := range hexes {
-			if zi < 0 || slices.Contains(st.hexZones[c], zi) {
-				code := geo.CellString(c)
-				emit(data.LevelHexagon, code, code, "", a)
+		for c, a := range ra.hexes[q.Res-geo.MinRes] {
+			info := st.cells[c]
+			if zi >= 0 && !slices.Contains(info.zones, zi) {
+				continue
 			}
+			if bound != nil && !bound.Intersects(info.bound) {
+				continue
+			}
+			code := geo.CellString(c)
+			emit(data.LevelHexagon, code, code, "", a, info.outline, info.bound)
 		}
 	default:
 		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
 )
 
 // Options configures the PostGIS store.
@@ -38,6 +39,11 @@ type Store struct {
 	k        int
 	log      *slog.Logger
 	schemaOK atomic.Bool
+
+	version      atomic.Int64 // from the NOTIFY listener, valid while versionKnown
+	versionKnown atomic.Bool
+	stop         context.CancelFunc
+	stopped      chan struct{}
 }
 
 // querier is what a pool, a connection and a transaction have in common.
@@ -61,13 +67,19 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
-	s := &Store{pool: pool, k: opt.MinHouseholds, log: opt.Log}
+	s := &Store{pool: pool, k: opt.MinHouseholds, log: opt.Log, stopped: make(chan struct{})}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	lctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go func() {
+		defer close(s.stopped)
+		s.listen(lctx, url)
+	}()
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.ready(cctx); err != nil {
@@ -75,14 +87,16 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 			s.log.Warn("database unreachable at start; serving 503 until it is back", "err", err)
 			return s, nil
 		}
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the pool.
+// Close stops the listener and closes the pool.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.stopped
 	s.pool.Close()
 	return nil
 }
@@ -218,45 +232,78 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 }
 
 // statsSQL is the query per level: area columns, then every measure sum and
-// the dominant cause. $1 is the round, $2 the zone (” for none), $3 the H3
-// resolution.
-func statsSQL(level data.Level) (string, bool) {
+// the dominant cause, then (for maps) the outline. $1 is the round, $2 the
+// zone ('' for none), $3 the H3 resolution; with a bound, $4..$7 are its
+// corners and only areas whose outline's box meets it are returned.
+func statsSQL(level data.Level, withBound bool) (string, bool) {
 	ms := make([]string, data.NumMeasures)
 	for i := range ms {
 		ms[i] = measureCol(i)
 	}
 	cols := strings.Join(ms, ", ") + ", coalesce(dominant_cause, '')"
+	var table, keys, filter string
 	switch level {
 	case data.LevelRegency:
-		return `SELECT code, name, '' AS parent, ` + cols + ` FROM agg_regency WHERE round = $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL`, true
+		table, keys = "agg_regency a", "code, name, ''"
+		filter = "$2::text IS NOT NULL AND $3::int IS NOT NULL"
 	case data.LevelDistrict:
-		return `SELECT code, name, '` + data.RegencyCode + `' AS parent, ` + cols + ` FROM agg_districts WHERE round = $1
-			AND ($2 = '' OR code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
-			AND $3::int IS NOT NULL`, true
+		table, keys = "agg_districts a", "code, name, '"+data.RegencyCode+"'"
+		filter = `($2 = '' OR code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
+			AND $3::int IS NOT NULL`
 	case data.LevelVillage:
-		return `SELECT code, name, district_code, ` + cols + ` FROM agg_villages WHERE round = $1
-			AND ($2 = '' OR code IN (SELECT village_code FROM zone_villages WHERE zone_id = $2))
-			AND $3::int IS NOT NULL`, true
+		table, keys = "agg_villages a", "code, name, district_code"
+		filter = "($2 = '' OR code IN (SELECT village_code FROM zone_villages WHERE zone_id = $2)) AND $3::int IS NOT NULL"
 	case data.LevelZone:
-		return `SELECT code, name, kind, ` + cols + ` FROM agg_zones WHERE round = $1 AND ($2 = '' OR code = $2) AND $3::int IS NOT NULL`, true
+		table, keys = "agg_zones a", "code, name, kind"
+		filter = "($2 = '' OR code = $2) AND $3::int IS NOT NULL"
 	case data.LevelHexagon:
-		return `SELECT code, code, '', ` + cols + ` FROM agg_hexagons a WHERE round = $1 AND res = $3
-			AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))`, true
+		table, keys = "agg_hexagons a", "code, code, ''"
+		filter = "res = $3 AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))"
+	default:
+		return "", false
 	}
-	return "", false
+	if !withBound {
+		return "SELECT " + keys + ", " + cols + " FROM " + table + " WHERE round = $1 AND " + filter, true
+	}
+	if level == data.LevelRegency {
+		return "", false
+	}
+	return "SELECT " + keys + ", " + cols + ", ST_AsBinary(geom) FROM " + table + " WHERE round = $1 AND " + filter +
+		" AND geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)", true
 }
 
 // Stats answers one level's aggregates at one round, evaluated and
 // suppressed by the same Go code as the memory store.
 func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
-	sql, ok := statsSQL(q.Level)
+	areas, err := s.collect(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]data.AreaStats, len(areas))
+	for i := range areas {
+		out[i] = areas[i].AreaStats
+	}
+	return out, nil
+}
+
+// Areas answers like Stats, with outlines, for the areas whose outline's
+// bounding box meets q.Bound (the && operator on the GiST index).
+func (s *Store) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error) {
+	if q.Level == data.LevelRegency {
+		return nil, nil
+	}
+	return s.collect(ctx, q.StatsQuery, &q.Bound)
+}
+
+func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
+	sql, ok := statsSQL(q.Level, bound != nil)
 	if !ok {
 		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
 	}
 	if q.Level == data.LevelHexagon && (q.Res < geo.MinRes || q.Res > geo.MaxRes) {
 		return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
 	}
-	var out []data.AreaStats
+	var out []data.Area
 	err := s.read(ctx, func(db querier) error {
 		out = out[:0]
 		round, err := s.resolveRound(ctx, db, q.Round)
@@ -272,23 +319,37 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 				return fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
 			}
 		}
-		rows, err := db.Query(ctx, sql, string(round), q.Zone, q.Res)
+		args := []any{string(round), q.Zone, q.Res}
+		if bound != nil {
+			args = append(args, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1])
+		}
+		rows, err := db.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
 		var sums [data.NumMeasures]int64
-		dest := make([]any, 0, 4+data.NumMeasures)
+		dest := make([]any, 0, 5+data.NumMeasures)
 		var code, name, parent, cause string
+		var wkbBytes []byte
 		dest = append(dest, &code, &name, &parent)
 		for i := range sums {
 			dest = append(dest, &sums[i])
 		}
 		dest = append(dest, &cause)
+		if bound != nil {
+			dest = append(dest, &wkbBytes)
+		}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			out = append(out, data.NewAreaStats(q.Level, code, name, parent, round, &sums, cause, s.k))
+			a := data.Area{AreaStats: data.NewAreaStats(q.Level, code, name, parent, round, &sums, cause, s.k)}
+			if bound != nil && wkbBytes != nil {
+				if a.Geometry, err = multiPolygonFromWKB(wkbBytes); err != nil {
+					return fmt.Errorf("%s %s: %w", q.Level, code, err)
+				}
+			}
+			out = append(out, a)
 		}
 		return rows.Err()
 	})
@@ -297,6 +358,23 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
+}
+
+// Extent is the bounding box of all villages.
+func (s *Store) Extent(ctx context.Context) (orb.Bound, error) {
+	var b orb.Bound
+	err := s.read(ctx, func(q querier) error {
+		var minX, minY, maxX, maxY *float64
+		if err := q.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+			FROM (SELECT ST_Extent(geom) AS e FROM villages) x`).Scan(&minX, &minY, &maxX, &maxY); err != nil {
+			return err
+		}
+		if minX != nil {
+			b = orb.Bound{Min: orb.Point{*minX, *minY}, Max: orb.Point{*maxX, *maxY}}
+		}
+		return nil
+	})
+	return b, err
 }
 
 // resolveRound turns an empty round into the latest and checks a given one.
