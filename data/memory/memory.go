@@ -78,9 +78,9 @@ type state struct {
 	// bounds of villages, districts and zones, for map queries.
 	villageBounds, districtBounds, zoneBounds []orb.Bound
 	extent                                    orb.Bound
-	rounds       []data.RoundInfo
-	aggs         []roundAggs // indexed like rounds
-	householdIDs int
+	rounds                                    []data.RoundInfo
+	aggs                                      []roundAggs // indexed like rounds
+	householdIDs                              int
 }
 
 // New aggregates a dataset that data.CheckDataset has accepted: every

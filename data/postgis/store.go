@@ -233,7 +233,7 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 
 // statsSQL is the query per level: area columns, then every measure sum and
 // the dominant cause, then (for maps) the outline. $1 is the round, $2 the
-// zone ('' for none), $3 the H3 resolution; with a bound, $4..$7 are its
+// zone (” for none), $3 the H3 resolution; with a bound, $4..$7 are its
 // corners and only areas whose outline's box meets it are returned.
 func statsSQL(level data.Level, withBound bool) (string, bool) {
 	ms := make([]string, data.NumMeasures)
