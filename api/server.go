@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"labmap/data"
+	"labmap/tiles"
 
 	"github.com/gorilla/mux"
 )
@@ -17,11 +18,14 @@ type Options struct {
 	// MinHouseholds is the suppression threshold the store applies, reported
 	// to clients so they can explain hidden areas.
 	MinHouseholds int
+	// TileCacheBytes bounds the tile cache; 0 turns it off.
+	TileCacheBytes int
 }
 
 // Server answers HTTP requests from one store.
 type Server struct {
 	store data.Store
+	tiles *tiles.Service
 	log   *slog.Logger
 	opt   Options
 }
@@ -31,7 +35,7 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	if opt.MinHouseholds <= 0 {
 		opt.MinHouseholds = data.DefaultMinHouseholds
 	}
-	s := &Server{store: store, log: log, opt: opt}
+	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt}
 	r := mux.NewRouter()
 	r.Handle("/", s.handle(s.index)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
@@ -39,6 +43,9 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	r.Handle("/api/rounds", s.handle(s.rounds)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/zones", s.handle(s.zones)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/stats", s.handle(s.stats)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/tiles/{layers}/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.tile)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/tiles/{layers}.json", s.handle(s.tileJSON)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/styles/{indicator}.json", s.handle(s.style)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})
@@ -64,6 +71,8 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) error {
 			{"/api/rounds", "Survey rounds"},
 			{"/api/zones", "Poverty lab zones"},
 			{"/api/stats?level=village", "Indicators per area and round"},
+			{"/tiles/villages.json", "Vector tiles (TileJSON): hexagons, villages, districts, zones"},
+			{"/styles/poverty_rate.json", "MapLibre style of an indicator"},
 		},
 	})
 }

@@ -102,6 +102,7 @@ const (
 // fewer than the suppression threshold.
 type Indicator struct {
 	Key           string
+	Better        Better // which way is good news, for colour scales
 	Label         Text
 	Description   Text
 	Unit          Unit
@@ -112,6 +113,16 @@ type Indicator struct {
 	SensitiveBase int
 }
 
+// Better says which direction of an indicator is good news.
+type Better string
+
+// Directions of indicators; a plain count of people has none.
+const (
+	Neutral Better = ""
+	Higher  Better = "higher"
+	Lower   Better = "lower"
+)
+
 // Indicators is the registry: every indicator labmap publishes, defined once
 // for both stores, the API, tiles and the web map.
 var Indicators = []Indicator{
@@ -121,57 +132,57 @@ var Indicators = []Indicator{
 	{Key: "members", Kind: KindCount, Unit: UnitPersons, Numerator: MMembers,
 		Label:       Text{"Anggota rumah tangga", "Household members"},
 		Description: Text{"Jumlah jiwa dalam rumah tangga yang didata", "People in surveyed households"}},
-	{Key: "poor", Kind: KindCount, Unit: UnitHouseholds, Numerator: MPoor,
+	{Key: "poor", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MPoor,
 		Label:       Text{"Rumah tangga miskin", "Poor households"},
 		Description: Text{"Rumah tangga miskin dan sangat miskin", "Poor and extremely poor households"}},
-	{Key: "extreme", Kind: KindCount, Unit: UnitHouseholds, Numerator: MExtreme,
+	{Key: "extreme", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MExtreme,
 		Label:       Text{"Rumah tangga sangat miskin", "Extremely poor households"},
 		Description: Text{"Rumah tangga miskin ekstrem", "Households in extreme poverty"}},
-	{Key: "poverty_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MPoor, Denominator: MHouseholds,
+	{Key: "poverty_rate", Better: Lower, Kind: KindRate, Unit: UnitRatio, Numerator: MPoor, Denominator: MHouseholds,
 		Label:       Text{"Tingkat kemiskinan", "Poverty rate"},
 		Description: Text{"Bagian rumah tangga yang miskin atau sangat miskin", "Share of households that are poor or extremely poor"}},
-	{Key: "lifted", Kind: KindCount, Unit: UnitHouseholds, Numerator: MLifted,
+	{Key: "lifted", Better: Higher, Kind: KindCount, Unit: UnitHouseholds, Numerator: MLifted,
 		Label:       Text{"Rumah tangga terentaskan", "Households lifted"},
 		Description: Text{"Miskin pada putaran pertama, tidak lagi miskin pada putaran ini", "Poor at their first round, no longer poor at this round"}},
-	{Key: "lifted_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MLifted, Denominator: MBaselinePoor,
+	{Key: "lifted_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MLifted, Denominator: MBaselinePoor,
 		Label:       Text{"Tingkat pengentasan", "Lifted rate"},
 		Description: Text{"Bagian rumah tangga miskin awal yang terentaskan", "Share of initially poor households lifted out of poverty"}},
-	{Key: "rtlh", Kind: KindCount, Unit: UnitHouseholds, Numerator: MRTLH,
+	{Key: "rtlh", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MRTLH,
 		Label:       Text{"Rumah tidak layak huni", "Uninhabitable houses"},
 		Description: Text{"Rumah tangga yang menempati RTLH", "Households living in an uninhabitable house (RTLH)"}},
-	{Key: "rtlh_repaired_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MRTLHRepaired, Denominator: MRTLHEver,
+	{Key: "rtlh_repaired_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MRTLHRepaired, Denominator: MRTLHEver,
 		Label:       Text{"RTLH tertangani", "Uninhabitable houses repaired"},
 		Description: Text{"Bagian RTLH yang sudah diperbaiki", "Share of uninhabitable houses that have been repaired"}},
-	{Key: "latrine_access_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MLatrineAccess, Denominator: MLatrineKnown,
+	{Key: "latrine_access_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MLatrineAccess, Denominator: MLatrineKnown,
 		Label:       Text{"Akses jamban", "Latrine access"},
 		Description: Text{"Bagian rumah tangga dengan jamban sendiri atau bersama", "Share of households with their own or a shared latrine"}},
-	{Key: "open_defecation", Kind: KindCount, Unit: UnitHouseholds, Numerator: MOpenDefecation,
+	{Key: "open_defecation", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MOpenDefecation,
 		Label:       Text{"Tanpa jamban", "No latrine"},
 		Description: Text{"Rumah tangga tanpa jamban (BABS)", "Households without a latrine (open defecation)"}},
 	{Key: "chronic_ill", Kind: KindCount, Unit: UnitPersons, Numerator: MChronicIll, Sensitive: true, SensitiveBase: MChronicIll,
 		Label:       Text{"Penderita penyakit kronis", "People with chronic illness"},
 		Description: Text{"Anggota rumah tangga dengan penyakit kronis", "Household members with a chronic illness"}},
-	{Key: "chronic_ill_treated_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MChronicIllTreated, Denominator: MChronicIll,
+	{Key: "chronic_ill_treated_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MChronicIllTreated, Denominator: MChronicIll,
 		Sensitive: true, SensitiveBase: MChronicIll,
 		Label:       Text{"Penyakit kronis tertangani", "Chronic illness treated"},
 		Description: Text{"Bagian penderita penyakit kronis yang mendapat perawatan", "Share of chronically ill people receiving care"}},
 	{Key: "disabled", Kind: KindCount, Unit: UnitPersons, Numerator: MDisabled, Sensitive: true, SensitiveBase: MDisabled,
 		Label:       Text{"Penyandang disabilitas", "People with disability"},
 		Description: Text{"Anggota rumah tangga penyandang disabilitas", "Household members with a disability"}},
-	{Key: "disabled_assisted_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MDisabledAssisted, Denominator: MDisabled,
+	{Key: "disabled_assisted_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MDisabledAssisted, Denominator: MDisabled,
 		Sensitive: true, SensitiveBase: MDisabled,
 		Label:       Text{"Disabilitas tertangani", "Disability assisted"},
 		Description: Text{"Bagian penyandang disabilitas yang mendapat bantuan", "Share of people with disability receiving assistance"}},
-	{Key: "out_of_school", Kind: KindCount, Unit: UnitPersons, Numerator: MOutOfSchool,
+	{Key: "out_of_school", Better: Lower, Kind: KindCount, Unit: UnitPersons, Numerator: MOutOfSchool,
 		Label:       Text{"Anak tidak sekolah", "Children out of school"},
 		Description: Text{"Anak usia sekolah yang tidak bersekolah", "School-age children not in school"}},
-	{Key: "out_of_school_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MOutOfSchool, Denominator: MSchoolAge,
+	{Key: "out_of_school_rate", Better: Lower, Kind: KindRate, Unit: UnitRatio, Numerator: MOutOfSchool, Denominator: MSchoolAge,
 		Label:       Text{"Angka tidak sekolah", "Out-of-school rate"},
 		Description: Text{"Bagian anak usia sekolah yang tidak bersekolah", "Share of school-age children not in school"}},
-	{Key: "safe_water_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MWaterSafe, Denominator: MWaterKnown,
+	{Key: "safe_water_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MWaterSafe, Denominator: MWaterKnown,
 		Label:       Text{"Akses air layak", "Safe water access"},
 		Description: Text{"Bagian rumah tangga dengan sumber air layak", "Share of households with a safe water source"}},
-	{Key: "electricity_rate", Kind: KindRate, Unit: UnitRatio, Numerator: MElectricity, Denominator: MElectricityKnown,
+	{Key: "electricity_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MElectricity, Denominator: MElectricityKnown,
 		Label:       Text{"Akses listrik", "Electricity access"},
 		Description: Text{"Bagian rumah tangga dengan listrik", "Share of households with electricity"}},
 	{Key: "dominant_cause", Kind: KindCategory, Unit: UnitCategory,

@@ -1,0 +1,288 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"labmap/data"
+	"labmap/geo"
+	"labmap/tiles"
+
+	"github.com/gorilla/mux"
+)
+
+// allowOnly rejects parameters other than those named, naming the stray one.
+func allowOnly(r *http.Request, names ...string) error {
+	for key := range r.URL.Query() {
+		found := false
+		for _, n := range names {
+			if key == n {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return badRequest("parameter %s: unknown (use %s)", key, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// tileParams reads the parameters shared by tiles and TileJSON.
+func tileParams(r *http.Request, req *tiles.Request) error {
+	q := r.URL.Query()
+	if v := q.Get("round"); v != "" {
+		round, err := data.ParseRound(v)
+		if err != nil {
+			return badRequest("parameter round: %v", err)
+		}
+		req.Round = round
+	}
+	req.Zone = q.Get("zone")
+	if v := q.Get("res"); v != "" {
+		res, err := strconv.Atoi(v)
+		if err != nil || res < geo.MinRes || res > geo.MaxRes {
+			return badRequest("parameter res: %q is not an H3 resolution from %d to %d", v, geo.MinRes, geo.MaxRes)
+		}
+		req.Res = res
+	}
+	req.Properties = tiles.ParseProperties(q.Get("properties"))
+	for _, p := range req.Properties {
+		if data.IndicatorIndex(p) < 0 {
+			return badRequest("parameter properties: %q is not an indicator (see /api/indicators)", p)
+		}
+	}
+	return nil
+}
+
+func layersOf(r *http.Request) ([]tiles.Layer, error) {
+	layers, err := tiles.ParseLayers(mux.Vars(r)["layers"])
+	if err != nil {
+		return nil, &Error{Status: http.StatusNotFound, Msg: err.Error()}
+	}
+	return layers, nil
+}
+
+func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
+	if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
+		return err
+	}
+	layers, err := layersOf(r)
+	if err != nil {
+		return err
+	}
+	v := mux.Vars(r)
+	req := tiles.Request{Layers: layers}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"z", &req.Z}, {"x", &req.X}, {"y", &req.Y}} {
+		n, err := strconv.Atoi(v[p.name])
+		if err != nil {
+			return badRequest("tile %s: %q is not a number", p.name, v[p.name])
+		}
+		*p.dst = n
+	}
+	if err := tileParams(r, &req); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return badRequest("tile %s: %v", tiles.FormatZXY(req.Z, req.X, req.Y), err)
+	}
+	t, err := s.tiles.Tile(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
+	h.Set("Cache-Control", "no-cache") // revalidate: figures change with every import
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Access-Control-Allow-Origin", "*")
+	body, etag := t.Raw, t.ETag
+	if acceptsGzip(r) {
+		body, etag = t.Gzip, strings.TrimSuffix(t.ETag, `"`)+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = w.Write(body)
+	return err
+}
+
+// acceptsGzip reads Accept-Encoding, honouring an explicit q=0.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, part := range strings.Split(header, ",") {
+		p := strings.TrimSpace(part)
+		if p == "*" || p == etag || strings.TrimPrefix(p, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// baseURL is how the client reached this server, so that TileJSON and
+// styles point back at it through proxies too.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		host = h
+	}
+	return scheme + "://" + host
+}
+
+// passOn keeps the named parameters of r for a URL that labmap hands out.
+func passOn(r *http.Request, names ...string) string {
+	out := url.Values{}
+	for _, n := range names {
+		if v := r.URL.Query().Get(n); v != "" {
+			out.Set(n, v)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "?" + out.Encode()
+}
+
+func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
+	if err := allowOnly(r, "round", "zone", "res", "properties", "lang"); err != nil {
+		return err
+	}
+	layers, err := layersOf(r)
+	if err != nil {
+		return err
+	}
+	var req tiles.Request
+	if err := tileParams(r, &req); err != nil {
+		return err
+	}
+	lang, err := langOf(r)
+	if err != nil {
+		return err
+	}
+	extent, err := s.store.Extent(r.Context())
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.Name
+	}
+	tileURL := baseURL(r) + "/tiles/" + strings.Join(names, ",") + "/{z}/{x}/{y}.mvt" + passOn(r, "round", "zone", "res", "properties")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, tiles.NewTileJSON(layers, tileURL, extent, req.Properties, lang))
+}
+
+func (s *Server) style(w http.ResponseWriter, r *http.Request) error {
+	if err := allowOnly(r, "layer", "round", "zone", "res", "lang"); err != nil {
+		return err
+	}
+	key := mux.Vars(r)["indicator"]
+	i := data.IndicatorIndex(key)
+	if i < 0 {
+		return &Error{Status: http.StatusNotFound, Msg: "no indicator " + strconv.Quote(key) + " (see /api/indicators)"}
+	}
+	ind := data.Indicators[i]
+	lang, err := langOf(r)
+	if err != nil {
+		return err
+	}
+	layerName := r.URL.Query().Get("layer")
+	if layerName == "" {
+		layerName = "villages"
+	}
+	layer, ok := tiles.LayerByName(layerName)
+	if !ok {
+		return badRequest("parameter layer: %q is not one of hexagons, villages, districts, zones", layerName)
+	}
+	var req tiles.Request
+	if err := tileParams(r, &req); err != nil {
+		return err
+	}
+	sq := data.StatsQuery{Level: layer.Level, Round: req.Round, Zone: req.Zone, Res: req.Res}
+	if layer.Level == data.LevelHexagon && sq.Res == 0 {
+		sq.Res = 8
+	}
+	areas, err := s.store.Stats(r.Context(), sq)
+	if err != nil {
+		if errors.Is(err, data.ErrInvalidQuery) {
+			return badRequest("%v", err)
+		}
+		return err
+	}
+	var values []float64
+	counts := map[string]int{}
+	for _, a := range areas {
+		if a.Suppressed || !a.Values[i].Valid {
+			continue
+		}
+		values = append(values, a.Values[i].Number)
+		counts[a.Values[i].Text]++
+	}
+	var categories []string
+	for c := range counts {
+		categories = append(categories, c)
+	}
+	// Most frequent first, so the strongest colours go to the common causes.
+	sortByCount(categories, counts)
+	legend := tiles.Legend(ind, tiles.Breaks(values), categories, lang)
+	layersParam := layer.Name + ",villages,districts,zones"
+	tileJSONURL := baseURL(r) + "/tiles/" + dedupe(layersParam) + ".json" + passOn(r, "round", "zone", "res")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeJSON(w, tiles.Style(ind, layer, tileJSONURL, legend, lang, s.opt.MinHouseholds))
+}
+
+func dedupe(list string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range strings.Split(list, ",") {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func sortByCount(keys []string, counts map[string]int) {
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0; j-- {
+			a, b := keys[j-1], keys[j]
+			if counts[a] > counts[b] || (counts[a] == counts[b] && a < b) {
+				break
+			}
+			keys[j-1], keys[j] = b, a
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package tiles
+
+import (
+	"labmap/data"
+
+	"github.com/paulmach/orb"
+)
+
+// TileJSON is a TileJSON 3.0.0 document.
+type TileJSON struct {
+	TileJSON     string        `json:"tilejson"`
+	Name         string        `json:"name"`
+	Description  string        `json:"description"`
+	Version      string        `json:"version"`
+	Attribution  string        `json:"attribution"`
+	Scheme       string        `json:"scheme"`
+	Tiles        []string      `json:"tiles"`
+	MinZoom      int           `json:"minzoom"`
+	MaxZoom      int           `json:"maxzoom"`
+	Bounds       [4]float64    `json:"bounds"`
+	Center       [3]float64    `json:"center"`
+	VectorLayers []VectorLayer `json:"vector_layers"`
+}
+
+// VectorLayer describes one layer's fields for clients such as QGIS.
+type VectorLayer struct {
+	ID          string            `json:"id"`
+	Description string            `json:"description"`
+	MinZoom     int               `json:"minzoom"`
+	MaxZoom     int               `json:"maxzoom"`
+	Fields      map[string]string `json:"fields"`
+}
+
+// NewTileJSON describes layers served at tileURL (with {z}/{x}/{y}) over
+// the data's extent, with field descriptions from the registry in lang.
+func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []string, lang string) TileJSON {
+	name := ""
+	for i, l := range layers {
+		if i > 0 {
+			name += ","
+		}
+		name += l.Name
+	}
+	tj := TileJSON{
+		TileJSON:    "3.0.0",
+		Name:        "labmap " + name,
+		Description: data.Text{ID: "Indikator laboratorium kemiskinan Kabupaten Pekalongan", EN: "Poverty lab indicators, Kabupaten Pekalongan"}.In(lang),
+		Version:     "1.0.0",
+		Attribution: "labmap; data: Laboratorium Kemiskinan Kabupaten Pekalongan",
+		Scheme:      "xyz",
+		Tiles:       []string{tileURL},
+		MinZoom:     MinZoom,
+		MaxZoom:     MaxZoom,
+		Bounds:      [4]float64{extent.Min[0], extent.Min[1], extent.Max[0], extent.Max[1]},
+		Center:      [3]float64{(extent.Min[0] + extent.Max[0]) / 2, (extent.Min[1] + extent.Max[1]) / 2, 10},
+	}
+	if extent.IsZero() {
+		tj.Bounds = [4]float64{-180, -85.0511, 180, 85.0511}
+		tj.Center = [3]float64{0, 0, 2}
+	}
+	for _, l := range layers {
+		fields := map[string]string{
+			"code":       data.Text{ID: "Kode wilayah (String)", EN: "Area code (String)"}.In(lang),
+			"name":       data.Text{ID: "Nama wilayah (String)", EN: "Area name (String)"}.In(lang),
+			"suppressed": data.Text{ID: "Disembunyikan: kurang dari k rumah tangga (Boolean)", EN: "Hidden: fewer than k households (Boolean)"}.In(lang),
+		}
+		switch l.Level {
+		case data.LevelVillage:
+			fields["district_code"] = data.Text{ID: "Kode kecamatan (String)", EN: "District code (String)"}.In(lang)
+		case data.LevelZone:
+			fields["kind"] = data.Text{ID: "Jenis zona: urban, coastal, forest (String)", EN: "Zone kind: urban, coastal, forest (String)"}.In(lang)
+		case data.LevelHexagon:
+			fields["res"] = data.Text{ID: "Resolusi H3 (Number)", EN: "H3 resolution (Number)"}.In(lang)
+		}
+		for _, ind := range data.Indicators {
+			if props != nil && !contains(props, ind.Key) && ind.Key != "households" {
+				continue
+			}
+			kind := "Number"
+			if ind.Kind == data.KindCategory {
+				kind = "String"
+			}
+			fields[ind.Key] = ind.Label.In(lang) + " (" + kind + ")"
+		}
+		tj.VectorLayers = append(tj.VectorLayers, VectorLayer{
+			ID: l.Name, Description: l.Description.In(lang), MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: fields,
+		})
+	}
+	return tj
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
