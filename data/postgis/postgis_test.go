@@ -23,8 +23,11 @@ import (
 	"labmap/data/postgis"
 	"labmap/data/postgis/pgtest"
 	"labmap/geo"
+	"labmap/tiles"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/planar"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -220,6 +223,33 @@ func TestDifferential(t *testing.T) {
 		t.Fatalf("the comparison should cover shown and suppressed areas: %d shown, %d suppressed", shown, suppressed)
 	}
 	t.Logf("compared %d queries: %d areas shown, %d suppressed", len(queries), shown, suppressed)
+
+	// The same tile from both stores: one pipeline, so the same bytes.
+	compared := 0
+	for _, z := range memZones {
+		c, _ := planar.CentroidArea(z.Geometry)
+		for zoom := 8; zoom <= 14; zoom += 2 {
+			tile := maptile.At(c, maptile.Zoom(zoom))
+			for _, layers := range [][]tiles.Layer{tiles.Layers, {tiles.Layers[1]}} {
+				for _, round := range []data.Round{"", rounds[0].Round} {
+					r := tiles.Request{Layers: layers, Z: zoom, X: int(tile.X), Y: int(tile.Y), Round: round}
+					a, err := tiles.Render(ctx, mem, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := tiles.Render(ctx, pg, r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(a, b) {
+						t.Errorf("tile %d/%d/%d %v round %q differs between the stores", zoom, tile.X, tile.Y, layers, round)
+					}
+					compared++
+				}
+			}
+		}
+	}
+	t.Logf("compared %d tiles", compared)
 }
 
 // TestSQLIndicatorColumns checks the indicator columns generated into the
