@@ -22,9 +22,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve statistics over HTTP from PostGIS, from files, or from the built-in demo dataset", runServe},
+		{"serve", "serve statistics and vector tiles over HTTP from PostGIS, files, or the built-in demo dataset", runServe},
 		{"migrate", "create or upgrade the PostGIS schema", runMigrate},
 		{"import", "import households and areas into PostGIS in one transaction", runImport},
+		{"tiles", "tiles seed: pre-warm a running server's tile cache", runTiles},
 		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "list the subcommands, or explain one: labmap help serve", nil},

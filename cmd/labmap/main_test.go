@@ -145,3 +145,46 @@ func TestDemoThenServeFiles(t *testing.T) {
 		t.Fatal("serve did not shut down")
 	}
 }
+
+// TestTilesSeed seeds a running server's cache and checks every tile of the
+// range was fetched and that bad arguments are refused.
+func TestTilesSeed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs, out syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo-households", "1000"}, &out, &logs)
+	}()
+	addrRE := regexp.MustCompile(`addr=http://(127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
+			base = "http://" + m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("server did not start:\n%s", logs.String())
+	}
+	var sout, serr syncBuffer
+	if code := run(ctx, []string{"tiles", "seed", "--server", base, "--layer", "villages,zones", "--zoom", "8-10"}, &sout, &serr); code != 0 {
+		t.Fatalf("seed exit %d: %s %s", code, sout.String(), serr.String())
+	}
+	m := regexp.MustCompile(`seeded (\d+) tiles .* (\d+) failed`).FindStringSubmatch(sout.String())
+	// The regency spans 1x1 tiles at z8, 1x2 at z9 and 2x3 at z10 or so: at least 3.
+	if m == nil || m[2] != "0" || m[1] == "0" || len(m[1]) > 3 {
+		t.Fatalf("seed said %q", sout.String())
+	}
+	for _, bad := range [][]string{
+		{"tiles", "seed", "--layer", "rivers"},
+		{"tiles", "seed", "--zoom", "14-8"},
+		{"tiles", "seed", "--bbox", "1,2,3"},
+		{"tiles", "frobnicate"},
+	} {
+		if code := run(ctx, bad, &sout, &serr); code == 0 {
+			t.Errorf("%v: exit 0", bad)
+		}
+	}
+	cancel()
+	<-done
+}
