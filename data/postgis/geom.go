@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	"github.com/paulmach/orb"
+	orbwkb "github.com/paulmach/orb/encoding/wkb"
 	"github.com/twpayne/go-geom"
 	"github.com/twpayne/go-geom/encoding/ewkb"
-	"github.com/twpayne/go-geom/encoding/wkb"
 )
 
 // PostGIS reads EWKB in its binary protocol, so geometries go into COPY as
-// EWKB bytes with SRID 4326 and come back as WKB from ST_AsBinary.
+// EWKB bytes with SRID 4326 (written with go-geom) and come back as WKB from
+// ST_AsBinary.
 
 func pointEWKB(p orb.Point) ([]byte, error) {
 	g := geom.NewPointFlat(geom.XY, []float64{p[0], p[1]}).SetSRID(4326)
@@ -49,35 +50,18 @@ func multiPolygonEWKB(mp orb.MultiPolygon) ([]byte, error) {
 	return ewkb.Marshal(out, ewkb.NDR)
 }
 
+// multiPolygonFromWKB decodes with orb's WKB reader straight into the
+// geometry the tile pipeline uses: on a cold tile this runs for every area.
 func multiPolygonFromWKB(b []byte) (orb.MultiPolygon, error) {
-	g, err := wkb.Unmarshal(b)
+	g, err := orbwkb.Unmarshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("decode WKB: %w", err)
 	}
-	var polys []*geom.Polygon
 	switch t := g.(type) {
-	case *geom.MultiPolygon:
-		for i := 0; i < t.NumPolygons(); i++ {
-			polys = append(polys, t.Polygon(i))
-		}
-	case *geom.Polygon:
-		polys = append(polys, t)
-	default:
-		return nil, fmt.Errorf("decode WKB: %T is not a polygon", g)
+	case orb.MultiPolygon:
+		return t, nil
+	case orb.Polygon:
+		return orb.MultiPolygon{t}, nil
 	}
-	mp := make(orb.MultiPolygon, 0, len(polys))
-	for _, p := range polys {
-		var op orb.Polygon
-		for i := 0; i < p.NumLinearRings(); i++ {
-			lr := p.LinearRing(i)
-			ring := make(orb.Ring, lr.NumCoords())
-			for j := range ring {
-				c := lr.Coord(j)
-				ring[j] = orb.Point{c.X(), c.Y()}
-			}
-			op = append(op, ring)
-		}
-		mp = append(mp, op)
-	}
-	return mp, nil
+	return nil, fmt.Errorf("decode WKB: %T is not a polygon", g)
 }

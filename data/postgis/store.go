@@ -42,6 +42,7 @@ type Store struct {
 
 	version      atomic.Int64 // from the NOTIFY listener, valid while versionKnown
 	versionKnown atomic.Bool
+	rounds       atomic.Pointer[roundsEntry]
 	stop         context.CancelFunc
 	stopped      chan struct{}
 }
@@ -378,14 +379,25 @@ func (s *Store) Extent(ctx context.Context) (orb.Bound, error) {
 }
 
 // resolveRound turns an empty round into the latest and checks a given one.
+// The list of rounds changes only with an import, so it is kept per dataset
+// version while the NOTIFY listener vouches for the version: a tile then
+// costs one query, not two.
 func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (data.Round, error) {
-	rows, err := db.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD') FROM agg_regency ORDER BY round`)
-	if err != nil {
-		return "", err
-	}
-	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return "", err
+	var rounds []string
+	if c := s.rounds.Load(); c != nil && s.versionKnown.Load() && c.version == s.version.Load() {
+		rounds = c.rounds
+	} else {
+		v := s.version.Load()
+		rows, err := db.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD') FROM agg_regency ORDER BY round`)
+		if err != nil {
+			return "", err
+		}
+		if rounds, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return "", err
+		}
+		if s.versionKnown.Load() {
+			s.rounds.Store(&roundsEntry{version: v, rounds: rounds})
+		}
 	}
 	if len(rounds) == 0 {
 		return "", fmt.Errorf("%w: the dataset has no rounds (nothing imported yet)", data.ErrInvalidQuery)
@@ -397,4 +409,10 @@ func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (dat
 		return "", fmt.Errorf("%w: round %s is not in the dataset (rounds: %v)", data.ErrInvalidQuery, r, rounds)
 	}
 	return r, nil
+}
+
+// roundsEntry is the list of rounds of one dataset version.
+type roundsEntry struct {
+	version int64
+	rounds  []string
 }
