@@ -43,6 +43,7 @@ type Store struct {
 	version      atomic.Int64 // from the NOTIFY listener, valid while versionKnown
 	versionKnown atomic.Bool
 	rounds       atomic.Pointer[roundsEntry]
+	outlineCache outlineCache
 	stop         context.CancelFunc
 	stopped      chan struct{}
 }
@@ -269,7 +270,14 @@ func statsSQL(level data.Level, withBound bool) (string, bool) {
 	if level == data.LevelRegency {
 		return "", false
 	}
-	return "SELECT " + keys + ", " + cols + ", ST_AsBinary(geom) FROM " + table + " WHERE round = $1 AND " + filter +
+	// The outline itself is not selected: outlines change only with an
+	// import, so they come from a per-version cache (see outlines.go) and a
+	// tile's query returns figures only.
+	outlineKey := "code"
+	if level == data.LevelHexagon {
+		outlineKey = "cell::text"
+	}
+	return "SELECT " + keys + ", " + cols + ", " + outlineKey + " FROM " + table + " WHERE round = $1 AND " + filter +
 		" AND geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)", true
 }
 
@@ -305,6 +313,13 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
 	}
 	var out []data.Area
+	var outlines *outlineSet
+	if bound != nil && q.Level != data.LevelHexagon {
+		var err error
+		if outlines, err = s.outlines(ctx, q.Level); err != nil {
+			return nil, err
+		}
+	}
 	err := s.read(ctx, func(db querier) error {
 		out = out[:0]
 		round, err := s.resolveRound(ctx, db, q.Round)
@@ -330,24 +345,26 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		}
 		var sums [data.NumMeasures]int64
 		dest := make([]any, 0, 5+data.NumMeasures)
-		var code, name, parent, cause string
-		var wkbBytes []byte
+		var code, name, parent, cause, outlineKey string
 		dest = append(dest, &code, &name, &parent)
 		for i := range sums {
 			dest = append(dest, &sums[i])
 		}
 		dest = append(dest, &cause)
 		if bound != nil {
-			dest = append(dest, &wkbBytes)
+			dest = append(dest, &outlineKey)
 		}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			a := data.Area{AreaStats: data.NewAreaStats(q.Level, code, name, parent, round, &sums, cause, s.k)}
-			if bound != nil && wkbBytes != nil {
-				if a.Geometry, err = multiPolygonFromWKB(wkbBytes); err != nil {
-					return fmt.Errorf("%s %s: %w", q.Level, code, err)
+			if bound != nil {
+				if a.Geometry, err = outlines.of(q.Level, outlineKey); err != nil {
+					return err
+				}
+				if len(a.Geometry) == 0 {
+					continue
 				}
 			}
 			out = append(out, a)

@@ -1,0 +1,32 @@
+package tiles
+
+import (
+	"context"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+// BenchmarkRenderVillages renders every village tile over the regency at
+// z8-z14 from the memory store: the cold path without a database.
+func BenchmarkRenderVillages(b *testing.B) {
+	s := store(b)
+	ext, _ := s.Extent(context.Background())
+	var reqs []Request
+	for z := 8; z <= 14; z++ {
+		lo := maptile.At(orb.Point{ext.Min[0], ext.Max[1]}, maptile.Zoom(z))
+		hi := maptile.At(orb.Point{ext.Max[0], ext.Min[1]}, maptile.Zoom(z))
+		for x := lo.X; x <= hi.X; x++ {
+			for y := lo.Y; y <= hi.Y; y++ {
+				reqs = append(reqs, Request{Layers: []Layer{Layers[1]}, Z: z, X: int(x), Y: int(y)})
+			}
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := Render(context.Background(), s, reqs[i%len(reqs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
