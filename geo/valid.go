@@ -2,7 +2,7 @@ package geo
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -39,6 +39,21 @@ func ValidatePolygon(p orb.Polygon) error {
 // overlap are compared; real boundaries with thousands of vertices stay fast.
 func selfIntersection(r orb.Ring) (int, int, bool) {
 	n := len(r) - 1 // segments
+	if n <= 12 {
+		// Small rings, the usual case in a tile, are cheaper to check pair
+		// by pair than to sort.
+		for i := 0; i < n; i++ {
+			for j := i + 2; j < n; j++ {
+				if i == 0 && j == n-1 {
+					continue
+				}
+				if segmentsIntersect(r[i], r[i+1], r[j], r[j+1]) {
+					return i, j, true
+				}
+			}
+		}
+		return 0, 0, false
+	}
 	type seg struct {
 		i          int
 		minX, maxX float64
@@ -48,7 +63,15 @@ func selfIntersection(r orb.Ring) (int, int, bool) {
 		a, b := r[i], r[i+1]
 		segs[i] = seg{i, min(a[0], b[0]), max(a[0], b[0])}
 	}
-	sort.Slice(segs, func(i, j int) bool { return segs[i].minX < segs[j].minX })
+	slices.SortFunc(segs, func(a, b seg) int {
+		switch {
+		case a.minX < b.minX:
+			return -1
+		case a.minX > b.minX:
+			return 1
+		}
+		return 0
+	})
 	for x := 0; x < n; x++ {
 		s := segs[x]
 		for y := x + 1; y < n && segs[y].minX <= s.maxX; y++ {

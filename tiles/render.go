@@ -86,6 +86,12 @@ func (r Request) res() int {
 // encoded with their figures. Every requested layer is present, even when it
 // has no features, so that no tile is zero bytes (GDAL cannot open those).
 func Render(ctx context.Context, store data.Store, r Request) ([]byte, error) {
+	return render(ctx, store, r, nil)
+}
+
+// render is Render with an optional cache of simplified outlines; the cache
+// changes only the speed, never the bytes.
+func render(ctx context.Context, store data.Store, r Request, outlines *outlineCache) ([]byte, error) {
 	tile := maptile.New(uint32(r.X), uint32(r.Y), maptile.Zoom(r.Z))
 	tb := tile.Bound()
 	padX := (tb.Max[0] - tb.Min[0]) * Buffer / Extent
@@ -119,7 +125,14 @@ func Render(ctx context.Context, store data.Store, r Request) ([]byte, error) {
 		layer := &mvt.Layer{Name: l.Name, Version: 2, Extent: Extent}
 		for i := range areas {
 			a := &areas[i]
-			g := tileGeometry(a.Geometry, proj, clipBox)
+			var world orb.MultiPolygon
+			if l.Level == data.LevelHexagon || outlines == nil {
+				// A hexagon has seven corners: caching it costs more than it saves.
+				world = worldOutline(a.Geometry, r.Z)
+			} else {
+				world = outlines.get(l.Level, a.Code, r.Z, a.Geometry)
+			}
+			g := tileGeometry(world, proj, clipBox)
 			if g == nil {
 				continue
 			}
@@ -162,41 +175,63 @@ func properties(a *data.Area, l Layer, res int, props []int) geojson.Properties 
 	return p
 }
 
-// projection maps WGS84 to the tile's grid: Web Mercator scaled so the tile
-// spans 0..Extent on both axes, y pointing down.
+// projection places world coordinates of one zoom (Web Mercator scaled so
+// the world spans 2^z * Extent, y pointing down) on one tile's grid.
 type projection struct {
-	scale, x0, y0 float64
+	x0, y0 float64
 }
 
 func newProjection(z, x, y int) projection {
-	s := float64(uint64(1)<<z) * Extent
-	return projection{scale: s, x0: float64(x) * Extent, y0: float64(y) * Extent}
+	return projection{x0: float64(x) * Extent, y0: float64(y) * Extent}
 }
 
-func (p projection) apply(pt orb.Point) orb.Point {
-	lat := pt[1] * math.Pi / 180
-	x := (pt[0] + 180) / 360 * p.scale
-	y := (1 - math.Log(math.Tan(lat)+1/math.Cos(lat))/math.Pi) / 2 * p.scale
-	return orb.Point{x - p.x0, y - p.y0}
-}
-
-// tileGeometry projects, clips, simplifies and quantises a multipolygon. It
-// returns nil when nothing of it is in the tile. A part that lies in the tile
-// but would shrink below a grid cell is kept as a small square, so that small
-// villages do not vanish at low zoom.
-func tileGeometry(mp orb.MultiPolygon, proj projection, box orb.Bound) orb.Geometry {
-	var out orb.MultiPolygon
+// worldOutline projects an outline to world coordinates at zoom z and
+// simplifies it there (Douglas-Peucker, a quarter pixel). Doing this per
+// zoom rather than per tile lets every tile of the zoom share the work, and
+// it gives the same lines on both sides of a tile edge.
+func worldOutline(mp orb.MultiPolygon, z int) orb.MultiPolygon {
+	scale := float64(uint64(1)<<z) * Extent
+	out := make(orb.MultiPolygon, 0, len(mp))
 	for _, poly := range mp {
 		pp := make(orb.Polygon, 0, len(poly))
 		for _, ring := range poly {
 			r := make(orb.Ring, len(ring))
 			for i, pt := range ring {
-				r[i] = proj.apply(pt)
+				lat := pt[1] * math.Pi / 180
+				r[i] = orb.Point{
+					(pt[0] + 180) / 360 * scale,
+					(1 - math.Log(math.Tan(lat)+1/math.Cos(lat))/math.Pi) / 2 * scale,
+				}
+			}
+			pp = append(pp, simplify.DouglasPeucker(tolerance).Ring(r))
+		}
+		out = append(out, pp)
+	}
+	return out
+}
+
+// tileGeometry places a world outline on the tile, clips and quantises it.
+// It returns nil when nothing of it is in the tile. A part that lies in the
+// tile but would shrink below a grid cell is kept as a small square, so that
+// small villages do not vanish at low zoom.
+func tileGeometry(world orb.MultiPolygon, proj projection, box orb.Bound) orb.Geometry {
+	var out orb.MultiPolygon
+	for _, poly := range world {
+		b := poly.Bound()
+		b.Min[0] -= proj.x0
+		b.Max[0] -= proj.x0
+		b.Min[1] -= proj.y0
+		b.Max[1] -= proj.y0
+		if !box.Intersects(b) {
+			continue
+		}
+		pp := make(orb.Polygon, 0, len(poly))
+		for _, ring := range poly {
+			r := make(orb.Ring, len(ring))
+			for i, pt := range ring {
+				r[i] = orb.Point{pt[0] - proj.x0, pt[1] - proj.y0}
 			}
 			pp = append(pp, r)
-		}
-		if !box.Intersects(pp.Bound()) {
-			continue
 		}
 		pp = clip.Polygon(box, pp)
 		if len(pp) == 0 || len(pp[0]) < 4 {
@@ -222,23 +257,25 @@ func tileGeometry(mp orb.MultiPolygon, proj projection, box orb.Bound) orb.Geome
 // (positive area in tile coordinates), holes the other way, no ring that
 // crosses itself. It returns nil when the exterior collapses.
 func quantisePolygon(p orb.Polygon) orb.Polygon {
-	for _, tol := range []float64{tolerance, 4 * tolerance} {
-		outer := cleanRing(simplify.DouglasPeucker(tol).Ring(p[0].Clone()), true)
-		if outer == nil {
-			return nil
-		}
-		out := orb.Polygon{outer}
-		for _, h := range p[1:] {
-			if hr := cleanRing(simplify.DouglasPeucker(tol).Ring(h.Clone()), false); hr != nil {
-				out = append(out, hr)
-			}
-		}
-		if geo.ValidatePolygon(out) == nil {
-			return out
+	outer := cleanRing(p[0], true)
+	if outer == nil {
+		return nil
+	}
+	out := orb.Polygon{outer}
+	for _, h := range p[1:] {
+		if hr := cleanRing(h, false); hr != nil {
+			out = append(out, hr)
 		}
 	}
-	// Rounding made the ring cross itself even after coarser simplification:
-	// its convex hull is valid and looks the same at this size.
+	if geo.ValidatePolygon(out) == nil {
+		return out
+	}
+	// Rounding made a ring cross itself: simplify harder and try again.
+	out = orb.Polygon{cleanRing(simplify.DouglasPeucker(4*tolerance).Ring(p[0].Clone()), true)}
+	if out[0] != nil && geo.ValidatePolygon(out) == nil {
+		return out
+	}
+	// Its convex hull is valid and looks the same at this size.
 	return orb.Polygon{hull(cleanRing(p[0], true))}
 }
 

@@ -14,8 +14,9 @@ import (
 // Service renders tiles through the cache, rendering each missing tile once
 // even when many clients ask for it at the same moment.
 type Service struct {
-	store data.Store
-	cache *Cache
+	store    data.Store
+	cache    *Cache
+	outlines outlineCache
 
 	mu       sync.Mutex
 	inflight map[string]*call
@@ -71,7 +72,8 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Cached, error) {
 }
 
 func (s *Service) render(ctx context.Context, r Request, version int64) (*Cached, error) {
-	raw, err := Render(ctx, s.store, r)
+	s.outlines.reset(version)
+	raw, err := render(ctx, s.store, r, &s.outlines)
 	if err != nil {
 		return nil, err
 	}

@@ -410,3 +410,24 @@ func TestLegendAndFormat(t *testing.T) {
 		t.Error("constant values must give one class")
 	}
 }
+
+// TestOutlineCacheChangesNothing: the service's cache of simplified outlines
+// must give the same bytes as rendering from scratch.
+func TestOutlineCacheChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := store(t)
+	svc := NewService(s, 0)
+	for _, z := range []int{8, 10, 12, 14} {
+		tile := maptile.At(orb.Point{109.66, -6.93}, maptile.Zoom(z))
+		r := Request{Layers: Layers, Z: z, X: int(tile.X), Y: int(tile.Y)}
+		for range 2 {
+			got, err := svc.Tile(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := mustRender(t, s, r); string(got.Raw) != string(want) {
+				t.Fatalf("z%d: cached outlines changed the tile", z)
+			}
+		}
+	}
+}
