@@ -116,3 +116,12 @@ func NewAreaStats(level Level, code, name, parent string, round Round, sums *[Nu
 // ErrUnavailable marks a failure to reach the store's database; the API
 // answers it with 503 and the store recovers when the database returns.
 var ErrUnavailable = errors.New("store unavailable")
+
+// StatsOf strips the outlines from areas.
+func StatsOf(areas []Area) []AreaStats {
+	out := make([]AreaStats, len(areas))
+	for i := range areas {
+		out[i] = areas[i].AreaStats
+	}
+	return out
+}

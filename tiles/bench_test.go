@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"labmap/data"
+
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 )
@@ -13,17 +15,7 @@ import (
 // the cold path without a database.
 func BenchmarkRenderVillages(b *testing.B) {
 	s := store(b)
-	ext, _ := s.Extent(context.Background())
-	var reqs []Request
-	for z := 8; z <= 14; z++ {
-		lo := maptile.At(orb.Point{ext.Min[0], ext.Max[1]}, maptile.Zoom(z))
-		hi := maptile.At(orb.Point{ext.Max[0], ext.Min[1]}, maptile.Zoom(z))
-		for x := lo.X; x <= hi.X; x++ {
-			for y := lo.Y; y <= hi.Y; y++ {
-				reqs = append(reqs, Request{Layers: []Layer{Layers[1]}, Z: z, X: int(x), Y: int(y)})
-			}
-		}
-	}
+	reqs := villageTiles(s)
 	svc := NewService(s, 0)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -48,6 +40,17 @@ func BenchmarkRenderVillagesOutlineCache(b *testing.B) {
 
 func benchRender(b *testing.B, c *outlineCache) {
 	s := store(b)
+	reqs := villageTiles(s)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := render(context.Background(), s, reqs[i%len(reqs)], c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// villageTiles lists the village tiles over the regency at z8-z14.
+func villageTiles(s data.Store) []Request {
 	ext, _ := s.Extent(context.Background())
 	var reqs []Request
 	for z := 8; z <= 14; z++ {
@@ -59,10 +62,5 @@ func benchRender(b *testing.B, c *outlineCache) {
 			}
 		}
 	}
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if _, err := render(context.Background(), s, reqs[i%len(reqs)], c); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return reqs
 }

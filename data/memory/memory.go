@@ -317,11 +317,7 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]data.AreaStats, len(areas))
-	for i := range areas {
-		out[i] = areas[i].AreaStats
-	}
-	return out, nil
+	return data.StatsOf(areas), nil
 }
 
 // Areas answers like Stats, with outlines, for the areas whose bounding box
