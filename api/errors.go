@@ -81,6 +81,11 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
+	return writeJSONBody(w, v)
+}
+
+// writeJSONBody writes v as JSON with whatever Content-Type is already set.
+func writeJSONBody(w http.ResponseWriter, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 

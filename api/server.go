@@ -37,7 +37,15 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	}
 	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt}
 	r := mux.NewRouter()
-	r.Handle("/", s.handle(s.index)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", s.handle(s.landing)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api", s.handle(s.apiDoc)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api.html", s.handle(s.apiHTML)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/conformance", s.handle(s.conformance)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections", s.handle(s.collectionsList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/{collection}", s.handle(s.collection)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/{collection}/queryables", s.handle(s.queryables)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/{collection}/items", s.handle(s.items)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/{collection}/items/{feature}", s.handle(s.item)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/indicators", s.handle(s.indicators)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/rounds", s.handle(s.rounds)).Methods(http.MethodGet, http.MethodHead)
@@ -53,26 +61,4 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	return s.recoverPanics(s.logRequests(r))
-}
-
-func (s *Server) index(w http.ResponseWriter, r *http.Request) error {
-	type link struct {
-		Href  string `json:"href"`
-		Title string `json:"title"`
-	}
-	return writeJSON(w, struct {
-		Title string `json:"title"`
-		Links []link `json:"links"`
-	}{
-		Title: "labmap — peta laboratorium kemiskinan Kabupaten Pekalongan",
-		Links: []link{
-			{"/healthz", "Server and store health"},
-			{"/api/indicators", "Indicator registry"},
-			{"/api/rounds", "Survey rounds"},
-			{"/api/zones", "Poverty lab zones"},
-			{"/api/stats?level=village", "Indicators per area and round"},
-			{"/tiles/villages.json", "Vector tiles (TileJSON): hexagons, villages, districts, zones"},
-			{"/styles/poverty_rate.json", "MapLibre style of an indicator"},
-		},
-	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"labmap/data/cql"
+
 	"github.com/paulmach/orb"
 )
 
@@ -124,4 +126,27 @@ func StatsOf(areas []Area) []AreaStats {
 		out[i] = areas[i].AreaStats
 	}
 	return out
+}
+
+// FeatureQuery selects areas for OGC API Features: the areas of one level
+// and round that meet a bounding box and a filter, sorted and paged.
+type FeatureQuery struct {
+	StatsQuery
+	Bound  *orb.Bound // CRS84; only areas whose outline intersects it
+	Filter cql.Expr   // nil for none; checked against Queryables(level)
+	SortBy []SortKey
+	Limit  int // 0 means no limit
+	Offset int
+}
+
+// SortKey orders features by one queryable; missing values sort last.
+type SortKey struct {
+	Property string
+	Desc     bool
+}
+
+// FeatureStore is a Store that also answers feature queries, streaming the
+// page to fn and returning how many areas match in all.
+type FeatureStore interface {
+	Features(ctx context.Context, q FeatureQuery, fn func(a *Area) error) (matched int, err error)
 }

@@ -339,21 +339,36 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 // collect evaluates the areas of one level and round. With a bound it keeps
 // only the areas with an outline whose box meets it, and returns the outlines.
 func (s *Store) collect(q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
+	areas, _, err := s.collectZones(q, bound)
+	return areas, err
+}
+
+// collectZones is collect that also returns, per area, the id of its first
+// lab zone ("" for none): the "zone" queryable of OGC API filters.
+func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, []string, error) {
 	st := s.state.Load()
 	ri, err := st.roundIndex(q.Round)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	round := st.rounds[ri].Round
 	zi := -1
 	if q.Zone != "" {
 		var ok bool
 		if zi, ok = st.zoneIdx[q.Zone]; !ok {
-			return nil, fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
+			return nil, nil, fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
 		}
 	}
 	ra := &st.aggs[ri]
 	var out []data.Area
+	var zones []string
+	firstZone := func(zs []int) string {
+		if len(zs) == 0 {
+			return ""
+		}
+		return st.zones[slices.Min(zs)].ID
+	}
+	zone := ""
 	emit := func(level data.Level, code, name, parent string, a *acc, outline orb.MultiPolygon, b orb.Bound) {
 		if bound != nil {
 			if len(outline) == 0 || !bound.Intersects(b) {
@@ -366,39 +381,39 @@ func (s *Store) collect(q data.StatsQuery, bound *orb.Bound) ([]data.Area, error
 			AreaStats: data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k),
 			Geometry:  outline,
 		})
+		zones = append(zones, zone)
 	}
 	switch q.Level {
 	case data.LevelRegency:
 		emit(data.LevelRegency, data.RegencyCode, data.RegencyName.ID, "", &ra.regency, nil, orb.Bound{})
 	case data.LevelDistrict:
-		inZone := map[string]bool{}
-		if zi >= 0 {
-			for vi, zs := range st.villageZones {
-				if slices.Contains(zs, zi) {
-					inZone[st.villages[vi].DistrictCode] = true
-				}
-			}
+		districtZones := map[string][]int{}
+		for vi, zs := range st.villageZones {
+			districtZones[st.villages[vi].DistrictCode] = append(districtZones[st.villages[vi].DistrictCode], zs...)
 		}
 		for di, d := range st.districts {
-			if zi < 0 || inZone[d.Code] {
+			if zi < 0 || slices.Contains(districtZones[d.Code], zi) {
+				zone = firstZone(districtZones[d.Code])
 				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCode, &ra.districts[di], d.Geometry, st.districtBounds[di])
 			}
 		}
 	case data.LevelVillage:
 		for vi, v := range st.villages {
 			if zi < 0 || slices.Contains(st.villageZones[vi], zi) {
+				zone = firstZone(st.villageZones[vi])
 				emit(data.LevelVillage, v.Code, v.Name, v.DistrictCode, &ra.villages[vi], v.Geometry, st.villageBounds[vi])
 			}
 		}
 	case data.LevelZone:
 		for i, z := range st.zones {
 			if zi < 0 || i == zi {
+				zone = z.ID
 				emit(data.LevelZone, z.ID, z.Name, string(z.Kind), &ra.zones[i], z.Geometry, st.zoneBounds[i])
 			}
 		}
 	case data.LevelHexagon:
 		if q.Res < geo.MinRes || q.Res > geo.MaxRes {
-			return nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
+			return nil, nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
 		}
 		for c, a := range ra.hexes[q.Res-geo.MinRes] {
 			info := st.cells[c]
@@ -409,13 +424,22 @@ func (s *Store) collect(q data.StatsQuery, bound *orb.Bound) ([]data.Area, error
 				continue
 			}
 			code := geo.CellString(c)
+			zone = firstZone(info.zones)
 			emit(data.LevelHexagon, code, code, "", a, info.outline, info.bound)
 		}
 	default:
-		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
+		return nil, nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out, nil
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return out[idx[i]].Code < out[idx[j]].Code })
+	sorted, sortedZones := make([]data.Area, len(out)), make([]string, len(out))
+	for i, j := range idx {
+		sorted[i], sortedZones[i] = out[j], zones[j]
+	}
+	return sorted, sortedZones, nil
 }
 
 func (st *state) roundIndex(r data.Round) (int, error) {

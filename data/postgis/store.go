@@ -233,52 +233,67 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 	return out, err
 }
 
-// statsSQL is the query per level: area columns, then every measure sum and
-// the dominant cause, then (for maps) the outline. $1 is the round, $2 the
-// zone (” for none), $3 the H3 resolution; with a bound, $4..$7 are its
-// corners and only areas whose outline's box meets it are returned.
-func statsSQL(level data.Level, withBound bool) (string, bool) {
-	ms := make([]string, data.NumMeasures)
-	for i := range ms {
-		ms[i] = measureCol(i)
-	}
-	cols := strings.Join(ms, ", ") + ", coalesce(dominant_cause, '')"
-	var table, keys, filter string
+// levelSQL gives a level's aggregate table (aliased a), its area columns
+// (code, name, parent) and the condition for its round ($1), zone ($2, ''
+// for none) and H3 resolution ($3).
+func levelSQL(level data.Level) (table, keys, filter string, ok bool) {
 	switch level {
 	case data.LevelRegency:
-		table, keys = "agg_regency a", "code, name, ''"
-		filter = "$2::text IS NOT NULL AND $3::int IS NOT NULL"
+		return "agg_regency a", "a.code, a.name, ''", "a.round = $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL", true
 	case data.LevelDistrict:
-		table, keys = "agg_districts a", "code, name, '"+data.RegencyCode+"'"
-		filter = `($2 = '' OR code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
-			AND $3::int IS NOT NULL`
+		return "agg_districts a", "a.code, a.name, '" + data.RegencyCode + "'",
+			`a.round = $1 AND ($2 = '' OR a.code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
+			AND $3::int IS NOT NULL`, true
 	case data.LevelVillage:
-		table, keys = "agg_villages a", "code, name, district_code"
-		filter = "($2 = '' OR code IN (SELECT village_code FROM zone_villages WHERE zone_id = $2)) AND $3::int IS NOT NULL"
+		return "agg_villages a", "a.code, a.name, a.district_code",
+			"a.round = $1 AND ($2 = '' OR a.code IN (SELECT village_code FROM zone_villages WHERE zone_id = $2)) AND $3::int IS NOT NULL", true
 	case data.LevelZone:
-		table, keys = "agg_zones a", "code, name, kind"
-		filter = "($2 = '' OR code = $2) AND $3::int IS NOT NULL"
+		return "agg_zones a", "a.code, a.name, a.kind", "a.round = $1 AND ($2 = '' OR a.code = $2) AND $3::int IS NOT NULL", true
 	case data.LevelHexagon:
-		table, keys = "agg_hexagons a", "code, code, ''"
-		filter = "res = $3 AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))"
-	default:
+		return "agg_hexagons a", "a.code, a.code, ''",
+			"a.round = $1 AND a.res = $3 AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))", true
+	}
+	return "", "", "", false
+}
+
+// measureCols selects every measure sum and the dominant cause of a.
+func measureCols() string {
+	ms := make([]string, data.NumMeasures)
+	for i := range ms {
+		ms[i] = "a." + measureCol(i)
+	}
+	return strings.Join(ms, ", ") + ", coalesce(a.dominant_cause, '')"
+}
+
+// outlineKeyCol names the column that finds an area's outline: the H3 cell
+// of a hexagon, the code of anything else.
+func outlineKeyCol(level data.Level) string {
+	if level == data.LevelHexagon {
+		return "a.cell::text"
+	}
+	return "a.code"
+}
+
+// statsSQL is the query per level: area columns, then every measure sum and
+// the dominant cause, then (for maps) the key of the outline. $1 is the
+// round, $2 the zone ('' for none), $3 the H3 resolution; with a bound,
+// $4..$7 are its corners and only areas whose outline's box meets it are
+// returned. The outline itself is not selected: outlines change only with an
+// import, so they come from a per-version cache (see outlines.go) and a
+// tile's query returns figures only.
+func statsSQL(level data.Level, withBound bool) (string, bool) {
+	table, keys, filter, ok := levelSQL(level)
+	if !ok {
 		return "", false
 	}
 	if !withBound {
-		return "SELECT " + keys + ", " + cols + " FROM " + table + " WHERE round = $1 AND " + filter, true
+		return "SELECT " + keys + ", " + measureCols() + " FROM " + table + " WHERE " + filter, true
 	}
 	if level == data.LevelRegency {
 		return "", false
 	}
-	// The outline itself is not selected: outlines change only with an
-	// import, so they come from a per-version cache (see outlines.go) and a
-	// tile's query returns figures only.
-	outlineKey := "code"
-	if level == data.LevelHexagon {
-		outlineKey = "cell::text"
-	}
-	return "SELECT " + keys + ", " + cols + ", " + outlineKey + " FROM " + table + " WHERE round = $1 AND " + filter +
-		" AND geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)", true
+	return "SELECT " + keys + ", " + measureCols() + ", " + outlineKeyCol(level) + " FROM " + table + " WHERE " + filter +
+		" AND a.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)", true
 }
 
 // Stats answers one level's aggregates at one round, evaluated and
@@ -310,9 +325,9 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 	}
 	var out []data.Area
 	var outlines *outlineSet
-	if bound != nil && q.Level != data.LevelHexagon {
+	if bound != nil {
 		var err error
-		if outlines, err = s.outlines(ctx, q.Level); err != nil {
+		if outlines, err = s.levelOutlines(ctx, q.Level); err != nil {
 			return nil, err
 		}
 	}
@@ -322,14 +337,8 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err != nil {
 			return err
 		}
-		if q.Zone != "" {
-			var exists bool
-			if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM zones WHERE id = $1)`, q.Zone).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, q.Zone)
-			}
+		if err := s.checkZone(ctx, db, q.Zone); err != nil {
+			return err
 		}
 		args := []any{string(round), q.Zone, q.Res}
 		if bound != nil {
@@ -339,33 +348,10 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err != nil {
 			return err
 		}
-		var sums [data.NumMeasures]int64
-		dest := make([]any, 0, 5+data.NumMeasures)
-		var code, name, parent, cause, outlineKey string
-		dest = append(dest, &code, &name, &parent)
-		for i := range sums {
-			dest = append(dest, &sums[i])
-		}
-		dest = append(dest, &cause)
-		if bound != nil {
-			dest = append(dest, &outlineKey)
-		}
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			a := data.Area{AreaStats: data.NewAreaStats(q.Level, code, name, parent, round, &sums, cause, s.k)}
-			if bound != nil {
-				if a.Geometry, err = outlines.of(q.Level, outlineKey); err != nil {
-					return err
-				}
-				if len(a.Geometry) == 0 {
-					continue
-				}
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		return scanAreas(rows, q.Level, round, s.k, bound != nil, outlines, func(a *data.Area) error {
+			out = append(out, *a)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -428,4 +414,41 @@ func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (dat
 type roundsEntry struct {
 	version int64
 	rounds  []string
+}
+
+// scanAreas reads rows of area columns, measure sums, dominant cause and (with
+// outlines) the outline key, and hands each area to fn. Areas without an
+// outline are skipped when outlines are wanted: maps cannot draw them.
+func scanAreas(rows pgx.Rows, level data.Level, round data.Round, k int, withOutline bool, outlines *outlineSet, fn func(a *data.Area) error) error {
+	defer rows.Close()
+	var sums [data.NumMeasures]int64
+	dest := make([]any, 0, 5+data.NumMeasures)
+	var code, name, parent, cause, outlineKey string
+	dest = append(dest, &code, &name, &parent)
+	for i := range sums {
+		dest = append(dest, &sums[i])
+	}
+	dest = append(dest, &cause)
+	if withOutline {
+		dest = append(dest, &outlineKey)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		a := data.Area{AreaStats: data.NewAreaStats(level, code, name, parent, round, &sums, cause, k)}
+		if withOutline {
+			var err error
+			if a.Geometry, err = outlines.of(level, outlineKey); err != nil {
+				return err
+			}
+			if len(a.Geometry) == 0 {
+				continue
+			}
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

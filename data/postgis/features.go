@@ -1,0 +1,177 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"labmap/data"
+	"labmap/data/cql"
+)
+
+var _ data.FeatureStore = (*Store)(nil)
+
+// queryableSQL is the SQL expression of a queryable over the aggregate row
+// a: the value the API publishes, so NULL when the area is suppressed or the
+// figure withheld; a filter or sort can never reveal what a map hides. k is
+// the store's own threshold, an integer formatted here, never request data.
+func queryableSQL(level data.Level, name string, k int) (string, bool) {
+	ks := strconv.Itoa(k)
+	switch name {
+	case "code":
+		return "a.code", true
+	case "name":
+		return "a.name", true
+	case "suppressed":
+		return "(a.m_households < " + ks + ")", true
+	case "district_code":
+		return "a.district_code", level == data.LevelVillage
+	case "kind":
+		return "a.kind", level == data.LevelZone
+	case "zone":
+		switch level {
+		case data.LevelZone:
+			return "a.code", true
+		case data.LevelVillage:
+			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
+				WHERE zv.village_code = a.code ORDER BY z.ord LIMIT 1)`, true
+		case data.LevelDistrict:
+			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code
+				WHERE v.district_code = a.code ORDER BY z.ord LIMIT 1)`, true
+		case data.LevelHexagon:
+			return `(SELECT hz.zone_id FROM hexagon_zones hz JOIN zones z ON z.id = hz.zone_id
+				WHERE hz.res = a.res AND hz.cell = a.cell ORDER BY z.ord LIMIT 1)`, true
+		}
+		return "", false
+	}
+	i := data.IndicatorIndex(name)
+	if i < 0 {
+		return "", false
+	}
+	ind := data.Indicators[i]
+	cond := "a.m_households >= " + ks
+	if ind.Sensitive {
+		base := "a." + measureCol(ind.SensitiveBase)
+		cond += " AND NOT (" + base + " > 0 AND " + base + " < " + ks + ")"
+	}
+	var expr string
+	switch ind.Kind {
+	case data.KindCount:
+		expr = "a." + measureCol(ind.Numerator) + "::float8"
+	case data.KindRate:
+		expr = fmt.Sprintf("round(a.%s::numeric / nullif(a.%s, 0), 6)::float8", measureCol(ind.Numerator), measureCol(ind.Denominator))
+	case data.KindCategory:
+		expr = "a.dominant_cause"
+	}
+	return "(CASE WHEN " + cond + " THEN " + expr + " END)", true
+}
+
+// Features answers an OGC API items query in SQL: the level's filter, the
+// bounding box (&& on the GiST index, then ST_Intersects), the CQL2 filter as
+// bind parameters, sortby with nulls last and ties by code, LIMIT/OFFSET.
+// Rows stream to fn as they arrive; the count of all matches is a second,
+// cheap query on the same conditions.
+func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
+	table, keys, filter, ok := levelSQL(q.Level)
+	if !ok || q.Level == data.LevelRegency {
+		return 0, fmt.Errorf("%w: level %q has no features", data.ErrInvalidQuery, q.Level)
+	}
+	outlines, err := s.levelOutlines(ctx, q.Level)
+	if err != nil {
+		return 0, err
+	}
+	matched := 0
+	sent := false
+	err = s.read(ctx, func(db querier) error {
+		if sent {
+			// Rows already went to the client; a retry would repeat them.
+			return fmt.Errorf("features query failed after streaming began")
+		}
+		round, err := s.resolveRound(ctx, db, q.Round)
+		if err != nil {
+			return err
+		}
+		if err := s.checkZone(ctx, db, q.Zone); err != nil {
+			return err
+		}
+		args := []any{string(round), q.Zone, q.Res}
+		where := filter
+		if q.Bound != nil {
+			n := len(args)
+			args = append(args, q.Bound.Min[0], q.Bound.Min[1], q.Bound.Max[0], q.Bound.Max[1])
+			env := fmt.Sprintf("ST_MakeEnvelope($%d, $%d, $%d, $%d, 4326)", n+1, n+2, n+3, n+4)
+			where += " AND a.geom && " + env + " AND ST_Intersects(a.geom, " + env + ")"
+		}
+		if q.Filter != nil {
+			col := func(name string) (string, bool) { return queryableSQL(q.Level, name, s.k) }
+			var sql string
+			sql, args, err = cql.SQL(q.Filter, col, "a.geom", args)
+			if err != nil {
+				return fmt.Errorf("%w: filter: %v", data.ErrInvalidQuery, err)
+			}
+			where += " AND (" + sql + ")"
+		}
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&matched); err != nil {
+			return err
+		}
+		var order []string
+		for _, k := range q.SortBy {
+			expr, ok := queryableSQL(q.Level, k.Property, s.k)
+			if !ok {
+				return fmt.Errorf("%w: sortby: unknown queryable %q", data.ErrInvalidQuery, k.Property)
+			}
+			if t := data.QueryableTypes(q.Level)[k.Property]; t == cql.TypeString {
+				expr += ` COLLATE "C"`
+			}
+			dir := " ASC"
+			if k.Desc {
+				dir = " DESC"
+			}
+			order = append(order, expr+dir+" NULLS LAST")
+		}
+		order = append(order, `a.code COLLATE "C"`)
+		sql := "SELECT " + keys + ", " + measureCols() + ", " + outlineKeyCol(q.Level) + " FROM " + table + " WHERE " + where +
+			" ORDER BY " + strings.Join(order, ", ")
+		if q.Limit > 0 {
+			args = append(args, q.Limit)
+			sql += fmt.Sprintf(" LIMIT $%d", len(args))
+		}
+		if q.Offset > 0 {
+			args = append(args, q.Offset)
+			sql += fmt.Sprintf(" OFFSET $%d", len(args))
+		}
+		rows, err := db.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		return scanAreas(rows, q.Level, round, s.k, true, outlines, func(a *data.Area) error {
+			sent = true
+			return fn(a)
+		})
+	})
+	return matched, err
+}
+
+// levelOutlines is the outline set of a level; hexagons need none.
+func (s *Store) levelOutlines(ctx context.Context, level data.Level) (*outlineSet, error) {
+	if level == data.LevelHexagon {
+		return nil, nil
+	}
+	return s.outlines(ctx, level)
+}
+
+// checkZone rejects a zone the dataset does not have.
+func (s *Store) checkZone(ctx context.Context, db querier, zone string) error {
+	if zone == "" {
+		return nil
+	}
+	var exists bool
+	if err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM zones WHERE id = $1)`, zone).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, zone)
+	}
+	return nil
+}
