@@ -234,7 +234,7 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 }
 
 // levelSQL gives a level's aggregate table (aliased a), its area columns
-// (code, name, parent) and the condition for its round ($1), zone ($2, ''
+// (code, name, parent) and the condition for its round ($1), zone ($2, ”
 // for none) and H3 resolution ($3).
 func levelSQL(level data.Level) (table, keys, filter string, ok bool) {
 	switch level {
@@ -276,7 +276,7 @@ func outlineKeyCol(level data.Level) string {
 
 // statsSQL is the query per level: area columns, then every measure sum and
 // the dominant cause, then (for maps) the key of the outline. $1 is the
-// round, $2 the zone ('' for none), $3 the H3 resolution; with a bound,
+// round, $2 the zone (” for none), $3 the H3 resolution; with a bound,
 // $4..$7 are its corners and only areas whose outline's box meets it are
 // returned. The outline itself is not selected: outlines change only with an
 // import, so they come from a per-version cache (see outlines.go) and a
