@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"labmap/data"
 	"labmap/data/cql"
@@ -17,8 +18,7 @@ var _ data.FeatureStore = (*Store)(nil)
 // same semantics as the SQL of the PostGIS store: published values only,
 // nulls last, ties broken by code.
 func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
-	everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
-	areas, zones, err := s.collectZones(q.StatsQuery, &everywhere)
+	areas, zones, err := s.featureList(q.StatsQuery)
 	if err != nil {
 		return 0, err
 	}
@@ -72,4 +72,52 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		}
 	}
 	return matched, nil
+}
+
+// featureList is every area of a level and round with outlines and zones,
+// kept for the current dataset version: clients page through a collection
+// ten features at a time (GDAL does), and evaluating all 20,000 hexagons of
+// a resolution for every page would make that quadratic.
+func (s *Store) featureList(q data.StatsQuery) ([]data.Area, []string, error) {
+	v := s.version.Load()
+	s.lists.mu.Lock()
+	if s.lists.version != v {
+		s.lists.version, s.lists.m, s.lists.order = v, map[data.StatsQuery]*featureList{}, nil
+	}
+	if l, ok := s.lists.m[q]; ok {
+		s.lists.mu.Unlock()
+		return l.areas, l.zones, nil
+	}
+	s.lists.mu.Unlock()
+	everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+	areas, zones, err := s.collectZones(q, &everywhere)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.lists.mu.Lock()
+	defer s.lists.mu.Unlock()
+	if s.lists.version == v {
+		if len(s.lists.order) >= maxFeatureLists {
+			delete(s.lists.m, s.lists.order[0])
+			s.lists.order = s.lists.order[1:]
+		}
+		s.lists.m[q] = &featureList{areas, zones}
+		s.lists.order = append(s.lists.order, q)
+	}
+	return areas, zones, nil
+}
+
+// maxFeatureLists bounds the kept lists: a few levels and rounds in use at once.
+const maxFeatureLists = 8
+
+type featureList struct {
+	areas []data.Area
+	zones []string
+}
+
+type featureLists struct {
+	mu      sync.Mutex
+	version int64
+	m       map[data.StatsQuery]*featureList
+	order   []data.StatsQuery
 }

@@ -32,6 +32,7 @@ type Store struct {
 	k       int
 	state   atomic.Pointer[state]
 	version atomic.Int64
+	lists   featureLists
 }
 
 // acc accumulates the measures of one area at one round.
