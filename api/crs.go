@@ -70,8 +70,10 @@ func appendCoord(buf []byte, crs string, p orb.Point) []byte {
 	return append(buf, ']')
 }
 
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7}
+
 func roundTo(v float64, digits int) float64 {
-	p := math.Pow10(digits)
+	p := pow10[digits]
 	return math.Round(v*p) / p
 }
 

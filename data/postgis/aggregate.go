@@ -147,6 +147,10 @@ type aggLevel struct {
 
 const roundsFrom = "(SELECT DISTINCT round FROM households) r"
 
+// codeOrder indexes the order OGC API pages are served in (by code, byte
+// order), so a page is an index range rather than a sort of the level.
+const codeOrder = `; CREATE INDEX %[1]s_order_idx ON %[1]s (round, code COLLATE "C")`
+
 func aggLevels() []aggLevel {
 	return []aggLevel{
 		{
@@ -159,19 +163,19 @@ func aggLevels() []aggLevel {
 			table: "agg_districts", from: "%s b JOIN villages v ON v.code = b.village_code", filter: "b.res IS NULL", key: "v.district_code",
 			areas: "SELECT r.round, d.code AS key, d.name, d.ord, d.geom FROM " + roundsFrom + " CROSS JOIN districts d",
 			cols:  "x.round, x.key AS code, x.name, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
 		},
 		{
 			table: "agg_villages", from: "%s b", filter: "b.res IS NULL", key: "b.village_code",
 			areas: "SELECT r.round, v.code AS key, v.name, v.district_code, v.ord, v.geom FROM " + roundsFrom + " CROSS JOIN villages v",
 			cols:  "x.round, x.key AS code, x.name, x.district_code, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
 		},
 		{
 			table: "agg_zones", from: "%s b JOIN zone_villages zv ON zv.village_code = b.village_code", filter: "b.res IS NULL", key: "zv.zone_id",
 			areas: "SELECT r.round, z.id AS key, z.name, z.kind, z.ord, z.geom FROM " + roundsFrom + " CROSS JOIN zones z",
 			cols:  "x.round, x.key AS code, x.name, x.kind, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)",
+			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
 		},
 	}
 }
@@ -259,7 +263,8 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 		}
 	}
 	if err := exec("index "+hexNext, fmt.Sprintf(
-		"ALTER TABLE %[1]s ADD PRIMARY KEY (round, res, cell); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)", hexNext)); err != nil {
+		"ALTER TABLE %[1]s ADD PRIMARY KEY (round, res, cell); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom);"+
+			` CREATE INDEX %[1]s_order_idx ON %[1]s (round, res, code COLLATE "C")`, hexNext)); err != nil {
 		return err
 	}
 	tables = append(tables, "agg_hexagons")
@@ -280,7 +285,8 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	for _, t := range tables {
 		swap := fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s; ALTER TABLE %[1]s_next RENAME TO %[1]s;
 			ALTER INDEX IF EXISTS %[1]s_next_pkey RENAME TO %[1]s_pkey;
-			ALTER INDEX IF EXISTS %[1]s_next_geom_idx RENAME TO %[1]s_geom_idx`, t)
+			ALTER INDEX IF EXISTS %[1]s_next_geom_idx RENAME TO %[1]s_geom_idx;
+			ALTER INDEX IF EXISTS %[1]s_next_order_idx RENAME TO %[1]s_order_idx`, t)
 		if err := exec("swap "+t, swap); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"labmap/data"
 	"labmap/data/cql"
@@ -112,8 +113,19 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			}
 			where += " AND (" + sql + ")"
 		}
-		if err := db.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&matched); err != nil {
-			return err
+		bound := ""
+		if q.Bound != nil {
+			bound = fmt.Sprint(*q.Bound)
+		}
+		countKey := fmt.Sprintf("%s|%d|%s|%s|%s|%v", q.Level, q.Res, round, q.Zone, bound, q.Filter)
+		if n, ok := s.counts.get(s.version.Load(), s.versionKnown.Load(), countKey); ok {
+			matched = n
+		} else {
+			v := s.version.Load()
+			if err := db.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE "+where, args...).Scan(&matched); err != nil {
+				return err
+			}
+			s.counts.put(v, countKey, matched)
 		}
 		var order []string
 		for _, k := range q.SortBy {
@@ -174,4 +186,34 @@ func (s *Store) checkZone(ctx context.Context, db querier, zone string) error {
 		return fmt.Errorf("%w: zone %q is not in the dataset", data.ErrInvalidQuery, zone)
 	}
 	return nil
+}
+
+// countCache keeps numberMatched per query for one dataset version: a client
+// paging through a collection asks the same count on every page.
+type countCache struct {
+	mu      sync.Mutex
+	version int64
+	m       map[string]int
+}
+
+func (c *countCache) get(version int64, known bool, key string) (int, bool) {
+	if !known {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version {
+		return 0, false
+	}
+	n, ok := c.m[key]
+	return n, ok
+}
+
+func (c *countCache) put(version int64, key string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != version || c.m == nil || len(c.m) > 10000 {
+		c.version, c.m = version, map[string]int{}
+	}
+	c.m[key] = n
 }

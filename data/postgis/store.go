@@ -44,6 +44,7 @@ type Store struct {
 	versionKnown atomic.Bool
 	rounds       atomic.Pointer[roundsEntry]
 	outlineCache outlineCache
+	counts       countCache
 	stop         context.CancelFunc
 	stopped      chan struct{}
 }
