@@ -20,6 +20,9 @@ type Options struct {
 	MinHouseholds int
 	// TileCacheBytes bounds the tile cache; 0 turns it off.
 	TileCacheBytes int
+	// BasemapURL is an optional raster tile URL ({z}/{x}/{y}) drawn under the
+	// map; empty keeps the map free of any request to another host.
+	BasemapURL string
 }
 
 // Server answers HTTP requests from one store.
@@ -37,7 +40,9 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	}
 	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt}
 	r := mux.NewRouter()
-	r.Handle("/", s.handle(s.landing)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/", s.handle(s.root)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/web/config.json", s.handle(s.webConfig)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/web/").Handler(webAssets()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api", s.handle(s.apiDoc)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api.html", s.handle(s.apiHTML)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conformance", s.handle(s.conformance)).Methods(http.MethodGet, http.MethodHead)
@@ -61,4 +66,14 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
 	return s.recoverPanics(s.logRequests(r))
+}
+
+// root is shared by the web map and the OGC API landing page: a browser
+// (Accept preferring text/html, no f=) gets the map; clients get the landing
+// page, as JSON or, with f=html, as the API's own HTML index.
+func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
+	if prefersHTML(r) {
+		return s.viewer(w, r)
+	}
+	return s.landing(w, r)
 }

@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds, "areas with fewer households show no figures (suppression threshold k)")
 	demoHouseholds := fs.Int("demo-households", demo.DefaultHouseholds, "households per round in the built-in demo dataset")
 	seed := fs.Uint64("seed", 1, "seed of the built-in demo dataset")
+	basemapURL := fs.String("basemap-url", "", "optional raster basemap tile URL with {z}/{x}/{y} (e.g. an OpenStreetMap server); off by default, so the map makes no request to another host")
 	tileCacheMB := fs.Int("tile-cache-mb", 256, "memory for cached vector tiles, in MiB; 0 turns the cache off")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
@@ -66,7 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(store, log, api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20}),
+		Handler:           api.New(store, log, api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20, BasemapURL: *basemapURL}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
