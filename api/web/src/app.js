@@ -191,7 +191,7 @@ function renderLegend() {
   $("legend").innerHTML = legendHTML();
   $("present-legend").innerHTML = legendHTML();
   $("subtitle").textContent = legendTitle();
-  $("present-title").textContent = `${t("title")} — ${zoneName(state.zone) || t("regency")}`;
+  $("present-title").textContent = zoneName(state.zone) || `${t("title")} — ${t("regency")}`;
 }
 
 function escapeHTML(s) {
@@ -240,7 +240,12 @@ function showArea(props, layer) {
   if (row.dominant_cause) {
     row.dominant_cause_label = (state.causes && state.causes[row.dominant_cause]) || row.dominant_cause;
   }
-  $("info").innerHTML = `<h2 id="info-title">${title}</h2><p>${escapeHTML(t(layer === "districts" ? "district" : "code"))}: ${escapeHTML(props.district_code || props.code)}</p>${figuresTable(row, state.indicator)}`;
+  let where = "";
+  if (props.district_code) {
+    const v = state.villages.find((v) => v.code === props.code);
+    where = `<p>${escapeHTML(t("district"))}: ${escapeHTML(v ? v.districtName : "")} (${escapeHTML(props.district_code)})</p>`;
+  }
+  $("info").innerHTML = `<h2 id="info-title">${title}</h2>${where}${figuresTable(row, state.indicator)}`;
 }
 
 // --- controls ----------------------------------------------------------------
@@ -319,7 +324,7 @@ async function goToVillage(code) {
   for (const poly of coords) for (const [x, y] of poly[0]) {
     minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y);
   }
-  map.fitBounds([[minX, minY], [maxX, maxY]], { padding: 80, duration: 600, maxZoom: 14 });
+  map.fitBounds([[minX, minY], [maxX, maxY]], { padding: 80, duration: 600, maxZoom: 13 });
   showArea(f.properties, "villages");
   $("results").innerHTML = "";
 }
