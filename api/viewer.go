@@ -73,4 +73,3 @@ func prefersHTML(r *http.Request) bool {
 	f, err := format(r, "json", "html")
 	return err == nil && f == "html"
 }
-
