@@ -2,15 +2,9 @@ package postgis_test
 
 import (
 	"bytes"
-	"context"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"testing"
-
-	"labmap/api"
-	"labmap/data"
-	"labmap/data/memory"
 )
 
 // TestFeaturesDifferential asks both stores' OGC API the same items queries
@@ -18,23 +12,7 @@ import (
 // requires the same bodies, so the SQL translation of filters agrees with
 // the Go evaluation.
 func TestFeaturesDifferential(t *testing.T) {
-	ctx := context.Background()
-	f := files(t)
-	dbURL := migrated(t)
-	importFiles(t, dbURL, f)
-	pg := openStore(t, dbURL)
-	ds, err := data.LoadFiles(ctx, f, data.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, err := memory.New(ds, memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	memAPI := httptest.NewServer(api.New(mem, quiet, api.Options{}))
-	defer memAPI.Close()
-	pgAPI := httptest.NewServer(api.New(pg, quiet, api.Options{}))
-	defer pgAPI.Close()
+	_, _, memAPI, pgAPI := bothStores(t)
 
 	q := url.QueryEscape
 	paths := []string{

@@ -129,23 +129,7 @@ func TestOpenNeedsMigrate(t *testing.T) {
 // the JSON the API serves.
 func TestDifferential(t *testing.T) {
 	ctx := context.Background()
-	f := files(t)
-	url := migrated(t)
-	importFiles(t, url, f)
-	pg := openStore(t, url)
-
-	ds, err := data.LoadFiles(ctx, f, data.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, err := memory.New(ds, memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	memAPI := httptest.NewServer(api.New(mem, quiet, api.Options{}))
-	defer memAPI.Close()
-	pgAPI := httptest.NewServer(api.New(pg, quiet, api.Options{}))
-	defer pgAPI.Close()
+	mem, pg, memAPI, pgAPI := bothStores(t)
 
 	rounds, err := mem.Rounds(ctx)
 	if err != nil {
@@ -629,4 +613,27 @@ func TestImportNotifies(t *testing.T) {
 	if n.Payload != fmt.Sprint(res.DatasetVersion) {
 		t.Fatalf("notification payload %q, want %d", n.Payload, res.DatasetVersion)
 	}
+}
+
+// bothStores loads the demo files into a fresh PostGIS and into memory, and
+// serves each through the API; the servers stop when the test ends.
+func bothStores(t *testing.T) (*memory.Store, *postgis.Store, *httptest.Server, *httptest.Server) {
+	t.Helper()
+	f := files(t)
+	url := migrated(t)
+	importFiles(t, url, f)
+	pg := openStore(t, url)
+	ds, err := data.LoadFiles(context.Background(), f, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := memory.New(ds, memory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	memAPI := httptest.NewServer(api.New(mem, quiet, api.Options{}))
+	t.Cleanup(memAPI.Close)
+	pgAPI := httptest.NewServer(api.New(pg, quiet, api.Options{}))
+	t.Cleanup(pgAPI.Close)
+	return mem, pg, memAPI, pgAPI
 }
