@@ -424,6 +424,13 @@ async function start() {
     });
   });
   map.on("moveend", writeHash);
+  // Hexagons change resolution with the zoom; their differences must follow.
+  let lastRes = hexRes(map.getZoom());
+  map.on("zoomend", () => {
+    const res = hexRes(map.getZoom());
+    if (res !== lastRes && state.change && state.level === "hexagons") applyChoropleth();
+    lastRes = res;
+  });
   let hovered = null;
   const fillLayers = ["hexagons-fill", "villages-fill", "districts-fill", "hexagons-suppressed", "villages-suppressed", "districts-suppressed"];
   map.on("mousemove", (e) => {
