@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -276,13 +277,10 @@ func dedupe(list string) string {
 }
 
 func sortByCount(keys []string, counts map[string]int) {
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0; j-- {
-			a, b := keys[j-1], keys[j]
-			if counts[a] > counts[b] || (counts[a] == counts[b] && a < b) {
-				break
-			}
-			keys[j-1], keys[j] = b, a
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := counts[b] - counts[a]; c != 0 {
+			return c
 		}
-	}
+		return strings.Compare(a, b)
+	})
 }

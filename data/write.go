@@ -51,12 +51,6 @@ var householdColumns = [numHouseholdColumns]string{
 	"children_school_age", "children_out_of_school", "health_km", "programs",
 }
 
-// HouseholdColumns returns the household CSV columns in the order
-// WriteHouseholds writes them.
-func HouseholdColumns() []string {
-	return append([]string(nil), householdColumns[:]...)
-}
-
 // WriteHouseholds writes households as the contract's CSV: a header row and
 // one row per household, with "\n" line endings. The output depends only on
 // hs, byte for byte, so exports can be diffed and cached. A household that the

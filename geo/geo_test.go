@@ -10,20 +10,14 @@ import (
 	"github.com/uber/h3-go/v4"
 )
 
-func TestParentMatchesH3(t *testing.T) {
+func TestCellsMatchH3(t *testing.T) {
 	pts := []orb.Point{{109.66, -6.93}, {109.48, -7.245}, {109.8, -6.84}, {0, 0}, {-122.4, 37.7}}
 	for _, p := range pts {
-		fine := Cell(p, MaxRes)
-		for r := 0; r <= MaxRes; r++ {
-			want := uint64(h3.Cell(fine).Parent(r))
-			if got := Parent(fine, r); got != want {
-				t.Errorf("Parent(%x, %d) = %x, want %x", fine, r, got, want)
-			}
-			if r < MinRes {
-				continue
-			}
-			if got := Cells(p)[r-MinRes]; got != Cell(p, r) {
-				t.Errorf("Cells(%v)[%d] = %x, want %x", p, r, got, Cell(p, r))
+		cs := Cells(p)
+		for _, r := range Resolutions {
+			want := uint64(h3.LatLngToCell(h3.LatLng{Lat: p.Lat(), Lng: p.Lon()}, r))
+			if got := cs[r-MinRes]; got != want || Resolution(got) != r {
+				t.Errorf("Cells(%v)[%d] = %x (res %d), want %x", p, r, got, Resolution(got), want)
 			}
 		}
 	}

@@ -37,30 +37,14 @@ func Cells(p orb.Point) CellSet {
 	return cs
 }
 
-// H3 index layout: resolution in bits 52-55, one 3-bit digit per resolution
-// 1..15 with resolution r at bits (15-r)*3; unused digits are all ones.
+// H3 index layout: resolution in bits 52-55.
 const (
 	resOffset = 52
 	resMask   = uint64(0xf) << resOffset
-	digitBits = 3
 )
 
 // Resolution returns the resolution encoded in an H3 cell index.
 func Resolution(cell uint64) int { return int((cell & resMask) >> resOffset) }
-
-// Parent returns the ancestor of cell at res, or cell itself when res is not
-// coarser. It is pure bit manipulation and agrees with h3's cellToParent.
-func Parent(cell uint64, res int) uint64 {
-	cur := Resolution(cell)
-	if res >= cur || res < 0 {
-		return cell
-	}
-	out := (cell &^ resMask) | uint64(res)<<resOffset
-	for r := res + 1; r <= cur; r++ {
-		out |= uint64(7) << ((15 - r) * digitBits)
-	}
-	return out
-}
 
 // CellCenter returns the centre of an H3 cell.
 func CellCenter(cell uint64) orb.Point {
@@ -81,12 +65,6 @@ func CellPolygon(cell uint64) orb.Polygon {
 
 // CellString formats an H3 index the way every H3 tool prints it.
 func CellString(cell uint64) string { return h3.Cell(cell).String() }
-
-// ParseCell parses a hexadecimal H3 index and reports whether it is a valid cell.
-func ParseCell(s string) (uint64, bool) {
-	c := h3.Cell(h3.IndexFromString(s))
-	return uint64(c), c.IsValid()
-}
 
 // Neighbors returns the cells that share an edge with cell.
 func Neighbors(cell uint64) []uint64 {
