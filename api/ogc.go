@@ -215,16 +215,21 @@ func (s *Server) extentAndRounds(r *http.Request) ([4]float64, []data.RoundInfo,
 	return [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}, rounds, nil
 }
 
+// collectionRequest reads what describing collections needs: the format,
+// the language, the data's extent and its rounds.
+func (s *Server) collectionRequest(r *http.Request) (f, lang string, extent [4]float64, rounds []data.RoundInfo, err error) {
+	if f, err = format(r, "json", "html"); err != nil {
+		return
+	}
+	if lang, err = langOf(r); err != nil {
+		return
+	}
+	extent, rounds, err = s.extentAndRounds(r)
+	return
+}
+
 func (s *Server) collectionsList(w http.ResponseWriter, r *http.Request) error {
-	f, err := format(r, "json", "html")
-	if err != nil {
-		return err
-	}
-	lang, err := langOf(r)
-	if err != nil {
-		return err
-	}
-	extent, rounds, err := s.extentAndRounds(r)
+	f, lang, extent, rounds, err := s.collectionRequest(r)
 	if err != nil {
 		return err
 	}
@@ -264,15 +269,7 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := format(r, "json", "html")
-	if err != nil {
-		return err
-	}
-	lang, err := langOf(r)
-	if err != nil {
-		return err
-	}
-	extent, rounds, err := s.extentAndRounds(r)
+	f, lang, extent, rounds, err := s.collectionRequest(r)
 	if err != nil {
 		return err
 	}
