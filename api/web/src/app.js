@@ -270,12 +270,13 @@ async function loadIndicators() {
 
 // loadCauseLabels learns the names of the causes of poverty in the current
 // language from the statistics rows, which carry them beside the keys.
-async function loadCauseLabels() {
-  state.causes = {};
-  for (const level of ["village", "district"]) {
-    const data = await getJSON(`/api/stats?level=${level}&lang=${state.lang}`);
-    for (const a of data.areas) if (a.dominant_cause) state.causes[a.dominant_cause] = a.dominant_cause_label;
+// Rows already fetched in the current language can be passed in.
+async function loadCauseLabels(...rows) {
+  if (!rows.length) {
+    rows = await Promise.all(["village", "district"].map((l) => getJSON(`/api/stats?level=${l}&lang=${state.lang}`)));
   }
+  state.causes = {};
+  for (const data of rows) for (const a of data.areas) if (a.dominant_cause) state.causes[a.dominant_cause] = a.dominant_cause_label;
 }
 
 function fillZones() {
@@ -390,9 +391,10 @@ async function start() {
   await loadIndicators();
   translateStatic();
   const [rounds, zones, villages, districts] = await Promise.all([
-    getJSON("/api/rounds"), getJSON("/api/zones"), getJSON("/api/stats?level=village"), getJSON("/api/stats?level=district"),
+    getJSON("/api/rounds"), getJSON("/api/zones"),
+    getJSON(`/api/stats?level=village&lang=${state.lang}`), getJSON(`/api/stats?level=district&lang=${state.lang}`),
   ]);
-  await loadCauseLabels();
+  await loadCauseLabels(villages, districts);
   state.rounds = rounds.rounds;
   if (!state.rounds.some((r) => r.round === state.round)) state.round = state.rounds[state.rounds.length - 1].round;
   $("round").innerHTML = state.rounds.map((r) => `<option value="${r.round}">${r.round}${r.baseline ? ` (${t("baseline")})` : ""}</option>`).join("");
