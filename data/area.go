@@ -8,6 +8,19 @@ const RegencyCode = "33.26"
 // RegencyName is the regency's name in both languages.
 var RegencyName = Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"}
 
+// Region is the area a dataset covers, named by the data rather than by the
+// code: the same binary serves Kabupaten Pekalongan, another regency or a
+// whole province.
+type Region struct {
+	Code string // the village codes' common prefix: "33.26" for a regency, "33" for a province
+	Name Text
+	// Synthetic is true when the households are generated, not surveyed: the
+	// map and the API say so.
+	Synthetic bool
+	// Source credits where the boundaries come from (attribution).
+	Source string
+}
+
 // Village is a desa or kelurahan, keyed by its Kemendagri code (33.26.14.2009).
 // Names repeat across the regency, so the code is the only key.
 type Village struct {
@@ -16,6 +29,10 @@ type Village struct {
 	DistrictCode string // the first three parts of the code, 33.26.14
 	Kelurahan    bool   // urban kelurahan rather than rural desa
 	Geometry     orb.MultiPolygon
+	// Source is the geometry as the file gave it when the import's coverage
+	// cleaning changed it (repair, overlap, gap), kept for audit; nil when
+	// the file's geometry was used as it was.
+	Source orb.MultiPolygon
 }
 
 // District is a kecamatan.
@@ -49,6 +66,7 @@ type Zone struct {
 // Dataset is everything one import brings: the areas and the household rows
 // of every round in the files.
 type Dataset struct {
+	Region     Region
 	Villages   []Village
 	Districts  []District
 	Zones      []Zone

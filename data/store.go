@@ -66,6 +66,7 @@ type Status struct {
 	Store          string // "memory" or "postgis"
 	DatasetVersion int64
 	Households     int // distinct households across all rounds
+	Region         Region
 }
 
 // Area is an area's aggregate with its outline, for maps.
