@@ -25,6 +25,8 @@ func square(lon, lat float64) orb.MultiPolygon {
 // Buaran with 2 (suppressed at k=5), over two rounds.
 func testDataset() data.Dataset {
 	ds := data.Dataset{
+		Region: data.Region{Code: "33.26", Name: data.Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"},
+			Synthetic: true, Source: "test boundaries"},
 		Villages: []data.Village{
 			{Code: "33.26.14.2009", Name: "Kertijayan", DistrictCode: "33.26.14", Geometry: square(109.66, -6.94)},
 			{Code: "33.26.14.2001", Name: "Buaran", DistrictCode: "33.26.14", Geometry: square(109.67, -6.94)},
@@ -177,6 +179,55 @@ func TestStatsContent(t *testing.T) {
 	reg := getJSON(t, srv.URL+"/api/stats?level=regency", 200)
 	if name := reg["areas"].([]any)[0].(map[string]any)["name"]; name != "Kabupaten Pekalongan" {
 		t.Errorf("regency name in Indonesian = %v", name)
+	}
+}
+
+// TestRegionFromData checks that every document naming the region takes the
+// name from the dataset, and that synthetic households are declared where
+// clients look first.
+func TestRegionFromData(t *testing.T) {
+	srv, store := newTestServer(t)
+	for _, path := range []string{"/healthz", "/api/rounds", "/web/config.json"} {
+		doc := getJSON(t, srv.URL+path, 200)
+		reg, _ := doc["region"].(map[string]any)
+		name, _ := reg["name"].(map[string]any)
+		if reg["code"] != "33.26" || name["id"] != "Kabupaten Pekalongan" || name["en"] != "Pekalongan Regency" || reg["synthetic"] != true {
+			t.Errorf("%s: region = %v", path, doc["region"])
+		}
+	}
+	for _, path := range []string{"/healthz", "/api/rounds"} {
+		if doc := getJSON(t, srv.URL+path, 200); doc["synthetic"] != true {
+			t.Errorf("%s: synthetic = %v, want true", path, doc["synthetic"])
+		}
+	}
+	tj := getJSON(t, srv.URL+"/tiles/villages.json?lang=en", 200)
+	if a := tj["attribution"].(string); !strings.Contains(a, "test boundaries") || !strings.Contains(a, "synthetic households") {
+		t.Errorf("TileJSON attribution = %q, want the source and the synthetic notice", a)
+	}
+	if d := tj["description"].(string); !strings.Contains(d, "Pekalongan Regency") {
+		t.Errorf("TileJSON description = %q", d)
+	}
+	reg := getJSON(t, srv.URL+"/api/stats?level=regency&lang=en", 200)
+	if name := reg["areas"].([]any)[0].(map[string]any)["name"]; name != "Pekalongan Regency" {
+		t.Errorf("regency name in English = %v", name)
+	}
+
+	// Another region, surveyed: nothing says Pekalongan or synthetic.
+	ds := testDataset()
+	ds.Region = data.Region{Code: "33.75", Name: data.Text{ID: "Kota Pekalongan", EN: "Pekalongan City"}}
+	if err := store.Replace(ds); err != nil {
+		t.Fatal(err)
+	}
+	if doc := getJSON(t, srv.URL+"/api/rounds", 200); doc["synthetic"] != false {
+		t.Errorf("surveyed data: synthetic = %v", doc["synthetic"])
+	}
+	land := getJSON(t, srv.URL+"/?f=json", 200)
+	if title := land["title"].(string); !strings.HasSuffix(title, "Kota Pekalongan") {
+		t.Errorf("landing title = %q", title)
+	}
+	tj = getJSON(t, srv.URL+"/tiles/villages.json", 200)
+	if a := tj["attribution"].(string); strings.Contains(a, "sintetis") {
+		t.Errorf("surveyed data attributed as synthetic: %q", a)
 	}
 }
 

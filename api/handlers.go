@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"labmap/data"
 	"labmap/geo"
@@ -19,9 +20,45 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return json.NewEncoder(w).Encode(map[string]any{"status": "down", "store": st.Store, "error": "store unavailable"})
 	}
+	reg := regionOf(st)
 	return writeJSON(w, map[string]any{
 		"status": "ok", "store": st.Store, "dataset_version": st.DatasetVersion, "households": st.Households,
+		"region": reg, "synthetic": reg.Synthetic,
 	})
+}
+
+// regionJSON is how the API names the dataset's region.
+type regionJSON struct {
+	Code      string    `json:"code"`
+	Name      data.Text `json:"name"`
+	Synthetic bool      `json:"synthetic"`
+	Source    string    `json:"source,omitempty"`
+}
+
+// regionOf names the region of a status, so that no page or document says
+// "Pekalongan" unless the data does; an unnamed region goes by its code.
+func regionOf(st data.Status) regionJSON {
+	r := st.Region
+	name := r.Name
+	if name.ID == "" {
+		name.ID = strings.TrimSpace("Wilayah " + r.Code)
+	}
+	if name.EN == "" {
+		name.EN = name.ID
+		if r.Name.ID == "" {
+			name.EN = strings.TrimSpace("Region " + r.Code)
+		}
+	}
+	return regionJSON{Code: r.Code, Name: name, Synthetic: r.Synthetic, Source: r.Source}
+}
+
+// region answers the dataset's region for documents that name it.
+func (s *Server) region(r *http.Request) (regionJSON, error) {
+	st, err := s.store.Status(r.Context())
+	if err != nil {
+		return regionJSON{}, fmt.Errorf("region: %w", err)
+	}
+	return regionOf(st), nil
 }
 
 func langOf(r *http.Request) (string, error) {
@@ -72,7 +109,13 @@ func (s *Server) rounds(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list rounds: %w", err)
 	}
-	return writeJSON(w, map[string]any{"rounds": rounds})
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
+	// Synthetic figures must never be mistaken for survey results: the flag
+	// travels with the rounds that every client reads first.
+	return writeJSON(w, map[string]any{"rounds": rounds, "synthetic": reg.Synthetic, "region": reg})
 }
 
 func (s *Server) zones(w http.ResponseWriter, r *http.Request) error {
@@ -162,6 +205,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 			round = rounds[len(rounds)-1].Round
 		}
 	}
+	var regionName data.Text
+	if sq.Level == data.LevelRegency {
+		reg, err := s.region(r)
+		if err != nil {
+			return err
+		}
+		regionName = reg.Name
+	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"level":`)
 	writeString(&buf, string(sq.Level))
@@ -182,7 +233,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		appendArea(&buf, &areas[i], lang, s.opt.MinHouseholds)
+		appendArea(&buf, &areas[i], regionName, lang, s.opt.MinHouseholds)
 	}
 	buf.WriteString("]}\n")
 	w.Header().Set("Content-Type", "application/json")
@@ -203,14 +254,14 @@ var suppressedReason = data.Text{
 
 // appendArea writes one area as a flat JSON object: the indicators sit beside
 // code and name in registry order, so the same row can become a CSV line or
-// tile feature properties without reshaping.
-func appendArea(buf *bytes.Buffer, a *data.AreaStats, lang string, k int) {
+// tile feature properties without reshaping. region names the regency row.
+func appendArea(buf *bytes.Buffer, a *data.AreaStats, region data.Text, lang string, k int) {
 	buf.WriteString(`{"code":`)
 	writeString(buf, a.Code)
 	buf.WriteString(`,"name":`)
 	name := a.Name
 	if a.Level == data.LevelRegency {
-		name = data.RegencyName.In(lang)
+		name = region.In(lang)
 	}
 	writeString(buf, name)
 	switch a.Level {

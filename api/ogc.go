@@ -137,8 +137,12 @@ var conformanceClasses = []string{
 
 func (s *Server) landing(w http.ResponseWriter, r *http.Request) error {
 	base := baseURL(r)
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
 	doc := map[string]any{
-		"title":       "labmap — laboratorium kemiskinan Kabupaten Pekalongan",
+		"title":       "labmap — laboratorium kemiskinan " + reg.Name.ID,
 		"description": "Aggregated poverty-lab indicators per zone, district, village and H3 hexagon, per survey round. Small areas are suppressed.",
 		"links": []link{
 			{base + "/?f=json", "self", mediaJSON, "This document"},

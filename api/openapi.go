@@ -9,7 +9,7 @@ import (
 // openAPI is the OpenAPI 3.0 description of the OGC API. QGIS reads the
 // page size only from components.parameters.limit (default and maximum), so
 // limit is declared there and referenced, never inline.
-func openAPI(base string) map[string]any {
+func openAPI(base string, region regionJSON) map[string]any {
 	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/parameters/" + name} }
 	str := map[string]any{"type": "string"}
 	param := func(name, in, desc string, schema map[string]any) map[string]any {
@@ -43,7 +43,7 @@ func openAPI(base string) map[string]any {
 		"info": map[string]any{
 			"title":       "labmap OGC API — Features",
 			"version":     "1.0.0",
-			"description": "Aggregated poverty-lab indicators of Kabupaten Pekalongan per zone, district, village and H3 hexagon, per survey round. Areas with fewer than k households are suppressed.",
+			"description": "Aggregated poverty-lab indicators of " + region.Name.EN + " per zone, district, village and H3 hexagon, per survey round. Areas with fewer than k households are suppressed.",
 		},
 		"servers": []any{map[string]any{"url": base}},
 		"paths": map[string]any{
@@ -96,12 +96,20 @@ func (s *Server) apiDoc(w http.ResponseWriter, r *http.Request) error {
 	} else if f == "html" {
 		return s.apiHTML(w, r)
 	}
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", mediaOpenAPI)
-	return writeJSONBody(w, openAPI(baseURL(r)))
+	return writeJSONBody(w, openAPI(baseURL(r), reg))
 }
 
 func (s *Server) apiHTML(w http.ResponseWriter, r *http.Request) error {
-	doc := openAPI(baseURL(r))
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
+	doc := openAPI(baseURL(r), reg)
 	var paths []string
 	for p := range doc["paths"].(map[string]any) {
 		paths = append(paths, p)

@@ -202,7 +202,12 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	tileURL := baseURL(r) + "/tiles/" + strings.Join(names, ",") + "/{z}/{x}/{y}.mvt" + passOn(r, "round", "zone", "res", "properties")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, tiles.NewTileJSON(layers, tileURL, extent, req.Properties, lang))
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, tiles.NewTileJSON(layers, tileURL, extent, req.Properties, lang, tiles.Credit{
+		Region: reg.Name, Source: reg.Source, Synthetic: reg.Synthetic}))
 }
 
 func (s *Server) style(w http.ResponseWriter, r *http.Request) error {

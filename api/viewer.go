@@ -47,8 +47,12 @@ func (s *Server) webConfig(w http.ResponseWriter, r *http.Request) error {
 	if s.opt.BasemapURL != "" {
 		basemap = s.opt.BasemapURL
 	}
+	reg, err := s.region(r)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Cache-Control", "no-cache")
-	return writeJSON(w, map[string]any{"basemap": basemap, "min_households": s.opt.MinHouseholds})
+	return writeJSON(w, map[string]any{"basemap": basemap, "min_households": s.opt.MinHouseholds, "region": reg})
 }
 
 // webAssets serves the map's scripts and styles.

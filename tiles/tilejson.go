@@ -31,9 +31,28 @@ type VectorLayer struct {
 	Fields      map[string]string `json:"fields"`
 }
 
+// Credit names what a tile set shows and where it comes from, as the data says.
+type Credit struct {
+	Region    data.Text // the region's name
+	Source    string    // the boundaries' source and licence
+	Synthetic bool      // households are generated, not surveyed
+}
+
+// attribution is the line a map shows under its tiles.
+func (c Credit) attribution(lang string) string {
+	s := "labmap"
+	if c.Source != "" {
+		s += "; " + data.Text{ID: "batas wilayah: ", EN: "boundaries: "}.In(lang) + c.Source
+	}
+	if c.Synthetic {
+		s += "; " + data.Text{ID: "rumah tangga sintetis, bukan data survei", EN: "synthetic households, not survey data"}.In(lang)
+	}
+	return s
+}
+
 // NewTileJSON describes layers served at tileURL (with {z}/{x}/{y}) over
 // the data's extent, with field descriptions from the registry in lang.
-func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []string, lang string) TileJSON {
+func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []string, lang string, credit Credit) TileJSON {
 	name := ""
 	for i, l := range layers {
 		if i > 0 {
@@ -44,9 +63,9 @@ func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []strin
 	tj := TileJSON{
 		TileJSON:    "3.0.0",
 		Name:        "labmap " + name,
-		Description: data.Text{ID: "Indikator laboratorium kemiskinan Kabupaten Pekalongan", EN: "Poverty lab indicators, Kabupaten Pekalongan"}.In(lang),
+		Description: data.Text{ID: "Indikator laboratorium kemiskinan " + credit.Region.ID, EN: "Poverty lab indicators, " + credit.Region.EN}.In(lang),
 		Version:     "1.0.0",
-		Attribution: "labmap; data: Laboratorium Kemiskinan Kabupaten Pekalongan",
+		Attribution: credit.attribution(lang),
 		Scheme:      "xyz",
 		Tiles:       []string{tileURL},
 		MinZoom:     MinZoom,

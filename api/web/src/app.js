@@ -15,6 +15,7 @@ const T = {
     points: "poin", lower: "turun", higher: "naik", noChange: "tetap", urban: "perkotaan", coastal: "pesisir",
     forest: "kawasan hutan", figures: "Angka kunci", code: "Kode", clickHint: "Klik wilayah untuk melihat angkanya.",
     lang: "EN", noResults: "Tidak ditemukan", district: "Kecamatan",
+    synthetic: "Data rumah tangga sintetis — bukan hasil survei",
   },
   en: {
     title: "Poverty Lab Map", regency: "Pekalongan Regency", indicator: "Indicator", level: "Level",
@@ -26,6 +27,7 @@ const T = {
     points: "points", lower: "down", higher: "up", noChange: "unchanged", urban: "urban", coastal: "coastal",
     forest: "forest", figures: "Key figures", code: "Code", clickHint: "Click an area to see its figures.",
     lang: "ID", noResults: "Nothing found", district: "District",
+    synthetic: "Synthetic household data — not survey results",
   },
 };
 
@@ -39,6 +41,8 @@ const state = {
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => T[state.lang][key] || key;
+// The region is named by the data (/web/config.json), so the same page serves any regency.
+const regionName = () => (config && config.region && config.region.name && config.region.name[state.lang]) || regionName();
 
 function fmt(v, unit, digits = 1) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";
@@ -191,7 +195,7 @@ function renderLegend() {
   $("legend").innerHTML = legendHTML();
   $("present-legend").innerHTML = legendHTML();
   $("subtitle").textContent = legendTitle();
-  $("present-title").textContent = zoneName(state.zone) || `${t("title")} — ${t("regency")}`;
+  $("present-title").textContent = zoneName(state.zone) || `${t("title")} — ${regionName()}`;
 }
 
 function escapeHTML(s) {
@@ -220,7 +224,7 @@ async function showZoneFigures() {
   const box = $("present-figures");
   if (!state.zone) {
     const reg = await getJSON(`/api/stats?level=regency&round=${state.round}&lang=${state.lang}`);
-    const html = `<h2>${escapeHTML(t("figures"))}: ${escapeHTML(t("regency"))}</h2>${figuresTable(reg.areas[0], state.indicator)}`;
+    const html = `<h2>${escapeHTML(t("figures"))}: ${escapeHTML(regionName())}</h2>${figuresTable(reg.areas[0], state.indicator)}`;
     box.innerHTML = html;
     if (!state.selected) $("info").innerHTML = html + `<p>${escapeHTML(t("clickHint"))}</p>`;
     return;
@@ -253,6 +257,10 @@ function translateStatic() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   $("lang").textContent = t("lang");
+  document.title = `${t("title")} — ${regionName()}`;
+  const synth = $("synthetic");
+  synth.hidden = !(config && config.region && config.region.synthetic);
+  synth.textContent = t("synthetic");
   $("search").setAttribute("aria-label", t("search"));
 }
 
@@ -363,7 +371,7 @@ function savePNG() {
   g.fillRect(10 * s, 10 * s, boxW, boxH);
   g.fillStyle = "#111";
   g.font = `bold ${18 * s}px system-ui, sans-serif`;
-  g.fillText(`${t("title")} — ${zoneName(state.zone) || t("regency")}`.slice(0, 44), 20 * s, 36 * s);
+  g.fillText(`${t("title")} — ${zoneName(state.zone) || regionName()}`.slice(0, 44), 20 * s, 36 * s);
   g.font = `${13 * s}px system-ui, sans-serif`;
   g.fillText(legendTitle().slice(0, 60), 20 * s, 56 * s);
   let y = 66 * s;
