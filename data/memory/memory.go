@@ -62,9 +62,14 @@ type roundAggs struct {
 	villages  []acc
 	zones     []acc
 	hexes     [len(geo.Resolutions)]map[uint64]*acc
+	// zoneHexes holds, per zone, the H3 cells of the households of the
+	// zone's villages: a hexagon's figures for a zone count only those
+	// households, and a cell that straddles the zone's edge is in it.
+	zoneHexes [][len(geo.Resolutions)]map[uint64]*acc
 }
 
 type state struct {
+	region      data.Region
 	villages    []data.Village
 	villageIdx  map[string]int
 	districts   []data.District
@@ -73,8 +78,7 @@ type state struct {
 	zoneIdx     map[string]int
 	// villageZones lists, per village, the positions of the zones it belongs to.
 	villageZones [][]int
-	// cells holds, per H3 cell that has households, its outline and the
-	// zones its centre lies in.
+	// cells holds the outline of every H3 cell that has households.
 	cells map[uint64]*cellInfo
 	// bounds of villages, districts and zones, for map queries.
 	villageBounds, districtBounds, zoneBounds []orb.Bound
@@ -111,6 +115,7 @@ func (s *Store) Replace(ds data.Dataset) error {
 
 func build(ds data.Dataset) (*state, error) {
 	st := &state{
+		region:      data.RegionOf(ds.Region, ds.Villages),
 		villages:    ds.Villages,
 		villageIdx:  make(map[string]int, len(ds.Villages)),
 		districts:   ds.Districts,
@@ -158,6 +163,12 @@ func build(ds data.Dataset) (*state, error) {
 		for r := range st.aggs[i].hexes {
 			st.aggs[i].hexes[r] = make(map[uint64]*acc)
 		}
+		st.aggs[i].zoneHexes = make([][len(geo.Resolutions)]map[uint64]*acc, len(ds.Zones))
+		for zi := range st.aggs[i].zoneHexes {
+			for r := range st.aggs[i].zoneHexes[zi] {
+				st.aggs[i].zoneHexes[zi][r] = make(map[uint64]*acc)
+			}
+		}
 	}
 	ids := make(map[string]struct{}, len(ds.Households)/max(len(rounds), 1))
 	var m [data.NumMeasures]int64
@@ -181,19 +192,16 @@ func build(ds data.Dataset) (*state, error) {
 		}
 		for _, zi := range st.villageZones[vi] {
 			ra.zones[zi].add(h, &m)
+			for r := range geo.Resolutions {
+				cellAcc(ra.zoneHexes[zi][r], cells[i][r]).add(h, &m)
+			}
 		}
 		for r := range geo.Resolutions {
-			c := cells[i][r]
-			a := ra.hexes[r][c]
-			if a == nil {
-				a = &acc{}
-				ra.hexes[r][c] = a
-			}
-			a.add(h, &m)
+			cellAcc(ra.hexes[r], cells[i][r]).add(h, &m)
 		}
 	}
 	st.householdIDs = len(ids)
-	st.cells = cellInfos(st, ds.Villages)
+	st.cells = cellInfos(st)
 	st.villageBounds = bounds(len(ds.Villages), func(i int) orb.MultiPolygon { return ds.Villages[i].Geometry })
 	st.districtBounds = bounds(len(ds.Districts), func(i int) orb.MultiPolygon { return ds.Districts[i].Geometry })
 	st.zoneBounds = bounds(len(ds.Zones), func(i int) orb.MultiPolygon { return ds.Zones[i].Geometry })
@@ -217,11 +225,20 @@ func bounds(n int, geom func(int) orb.MultiPolygon) []orb.Bound {
 	return out
 }
 
+// cellAcc is the accumulator of cell c in m, added when missing.
+func cellAcc(m map[uint64]*acc, c uint64) *acc {
+	a := m[c]
+	if a == nil {
+		a = &acc{}
+		m[c] = a
+	}
+	return a
+}
+
 // cellInfo is what maps need of an H3 cell beyond its figures.
 type cellInfo struct {
 	outline orb.MultiPolygon
 	bound   orb.Bound
-	zones   []int
 }
 
 // householdCells computes every household's H3 cells on all cores, once per
@@ -265,16 +282,10 @@ func householdCells(hs []data.Household) []geo.CellSet {
 	return out
 }
 
-// cellInfos builds the outline of every H3 cell that has households and
-// finds its zones: a cell belongs to a zone when its centre lies in one of
-// the zone's villages.
-func cellInfos(st *state, villages []data.Village) map[uint64]*cellInfo {
+// cellInfos builds the outline of every H3 cell that has households: the
+// whole cell, also where a zone's households fill only part of it.
+func cellInfos(st *state) map[uint64]*cellInfo {
 	out := make(map[uint64]*cellInfo)
-	polys := make([]orb.MultiPolygon, len(villages))
-	for i, v := range villages {
-		polys[i] = v.Geometry
-	}
-	idx := geo.NewPolygonIndex(polys)
 	for ri := range st.aggs {
 		for r := range st.aggs[ri].hexes {
 			for c := range st.aggs[ri].hexes[r] {
@@ -282,20 +293,18 @@ func cellInfos(st *state, villages []data.Village) map[uint64]*cellInfo {
 					continue
 				}
 				outline := orb.MultiPolygon{geo.CellPolygon(c)}
-				info := &cellInfo{outline: outline, bound: outline.Bound()}
-				if vi := idx.Find(geo.CellCenter(c)); vi >= 0 {
-					info.zones = st.villageZones[vi]
-				}
-				out[c] = info
+				out[c] = &cellInfo{outline: outline, bound: outline.Bound()}
 			}
 		}
 	}
 	return out
 }
 
-// Status reports the store kind, dataset version and number of households.
+// Status reports the store kind, dataset version, number of households and
+// the dataset's region.
 func (s *Store) Status(ctx context.Context) (data.Status, error) {
-	return data.Status{Store: "memory", DatasetVersion: s.version.Load(), Households: s.state.Load().householdIDs}, nil
+	st := s.state.Load()
+	return data.Status{Store: "memory", DatasetVersion: s.version.Load(), Households: st.householdIDs, Region: st.region}, nil
 }
 
 // Rounds lists the survey rounds, oldest first.
@@ -386,7 +395,7 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 	}
 	switch q.Level {
 	case data.LevelRegency:
-		emit(data.LevelRegency, data.RegencyCode, data.RegencyName.ID, "", &ra.regency, nil, orb.Bound{})
+		emit(data.LevelRegency, st.region.Code, st.region.Name.ID, "", &ra.regency, nil, orb.Bound{})
 	case data.LevelDistrict:
 		districtZones := map[string][]int{}
 		for vi, zs := range st.villageZones {
@@ -395,7 +404,7 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		for di, d := range st.districts {
 			if zi < 0 || slices.Contains(districtZones[d.Code], zi) {
 				zone = firstZone(districtZones[d.Code])
-				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCode, &ra.districts[di], d.Geometry, st.districtBounds[di])
+				emit(data.LevelDistrict, d.Code, d.Name, st.region.Code, &ra.districts[di], d.Geometry, st.districtBounds[di])
 			}
 		}
 	case data.LevelVillage:
@@ -416,16 +425,26 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		if q.Res < geo.MinRes || q.Res > geo.MaxRes {
 			return nil, nil, fmt.Errorf("%w: H3 resolution %d is not aggregated (use %d to %d)", data.ErrInvalidQuery, q.Res, geo.MinRes, geo.MaxRes)
 		}
-		for c, a := range ra.hexes[q.Res-geo.MinRes] {
+		r := q.Res - geo.MinRes
+		hexes := ra.hexes[r]
+		if zi >= 0 {
+			hexes = ra.zoneHexes[zi][r]
+		}
+		for c, a := range hexes {
 			info := st.cells[c]
-			if zi >= 0 && !slices.Contains(info.zones, zi) {
-				continue
-			}
 			if bound != nil && !bound.Intersects(info.bound) {
 				continue
 			}
 			code := geo.CellString(c)
-			zone = firstZone(info.zones)
+			// The hexagon's lab zone is the first zone, by zone order,
+			// with households in the cell at this round.
+			zone = ""
+			for zj := range ra.zoneHexes {
+				if ra.zoneHexes[zj][r][c] != nil {
+					zone = st.zones[zj].ID
+					break
+				}
+			}
 			emit(data.LevelHexagon, code, code, "", a, info.outline, info.bound)
 		}
 	default:

@@ -129,10 +129,59 @@ GROUP BY GROUPING SETS ((h.round, h.village_code, cause), %[2]s)`,
 		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.h3_r%d, cause)", r) }))
 }
 
+// zoneHexKeys names the grouping set of a row of the zone hexagon sums: the
+// round, the zone, the H3 resolution and the cell.
+func zoneHexKeys() string {
+	return fmt.Sprintf("h.round, h.zone_id, CASE %s END::smallint AS res, coalesce(%s) AS cell",
+		hexGrouping(" ", func(r int) string { return fmt.Sprintf("WHEN GROUPING(h.h3_r%[1]d) = 0 THEN %[1]d", r) }),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }))
+}
+
+// zoneHouseholds is the households of the zones' villages, one row per zone
+// a household's village belongs to, with their baseline status. Only those
+// households' first rounds are looked up: zones are a small part of a
+// regency, and this keeps the zone sums from sorting every household again.
+const zoneHouseholds = `(SELECT h.*, zv.zone_id, f.baseline_status FROM households h
+    JOIN zone_villages zv ON zv.village_code = h.village_code
+    JOIN (SELECT DISTINCT ON (household_id) household_id, poverty_status AS baseline_status
+        FROM households WHERE household_id IN (
+            SELECT z.household_id FROM households z JOIN zone_villages zv ON zv.village_code = z.village_code)
+        ORDER BY household_id, round) f USING (household_id)) h`
+
+// zoneBaseSQL sums every measure per zone and H3 cell of every resolution,
+// over the households of each zone's villages: a hexagon's figures for a
+// zone are those households binned by their cell, so a cell on the zone's
+// edge counts only the zone's part and a zone smaller than a res-6 cell
+// still has its hexagons.
+func zoneBaseSQL() string {
+	return fmt.Sprintf(`CREATE TEMP TABLE agg_zone_base ON COMMIT DROP AS
+SELECT %[1]s,
+  %[2]s
+FROM %[3]s
+GROUP BY GROUPING SETS (%[4]s)`,
+		zoneHexKeys(), sumExprs(), zoneHouseholds,
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d)", r) }))
+}
+
+// zoneCausesSQL counts the causes of poverty per zone and H3 cell.
+func zoneCausesSQL() string {
+	return fmt.Sprintf(`CREATE TEMP TABLE agg_zone_causes ON COMMIT DROP AS
+SELECT %[1]s, cause, count(*) AS n
+FROM (SELECT h.*, zv.zone_id FROM households h JOIN zone_villages zv ON zv.village_code = h.village_code) h
+  CROSS JOIN LATERAL unnest(h.causes) AS cause
+WHERE h.poverty_status IN ('poor', 'extreme')
+GROUP BY GROUPING SETS (%[2]s)`,
+		zoneHexKeys(),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d, cause)", r) }))
+}
+
 // aggLevel describes one level: how its areas are listed and how base rows
 // (alias b, from agg_base or agg_causes) map onto them.
 type aggLevel struct {
 	table string
+	// base and causes are the tables of base sums and cause counts;
+	// empty means agg_base and agg_causes.
+	base, causes string
 	// from joins base rows b to what the key needs; filter picks the rows;
 	// key is the area key of a base row.
 	from, filter, key string
@@ -154,9 +203,11 @@ const codeOrder = `; CREATE INDEX %[1]s_order_idx ON %[1]s (round, code COLLATE 
 func aggLevels() []aggLevel {
 	return []aggLevel{
 		{
-			table: "agg_regency", from: "%s b", filter: "b.res IS NULL", key: "'" + data.RegencyCode + "'::text",
-			areas: "SELECT r.round, '" + data.RegencyCode + "'::text AS key, '" + data.RegencyName.ID + "'::text AS name FROM " + roundsFrom,
-			cols:  "x.round, x.key AS code, x.name",
+			// The region's code and name are the dataset's (dataset_state),
+			// written by the import before the aggregates are rebuilt.
+			table: "agg_regency", from: "%s b", filter: "b.res IS NULL", key: "''::text",
+			areas: "SELECT r.round, ''::text AS key, st.region_code AS code, st.region_name_id AS name FROM " + roundsFrom + " CROSS JOIN dataset_state st",
+			cols:  "x.round, x.code, x.name",
 			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round)",
 		},
 		{
@@ -189,9 +240,26 @@ func hexLevel(res int) aggLevel {
 	}
 }
 
+// zoneHexLevel is the H3 level at one resolution for each zone, from the
+// zone sums; its key is the zone and the cell. The outline is the whole
+// cell, as without a zone.
+func zoneHexLevel(res int) aggLevel {
+	key := "b.zone_id || ' ' || b.cell::text"
+	return aggLevel{
+		table: "hexagon_zones", base: "agg_zone_base", causes: "agg_zone_causes",
+		from: "%s b", filter: fmt.Sprintf("b.res = %d", res), key: key,
+		areas: fmt.Sprintf("SELECT b.round, %s AS key, b.zone_id, b.cell, c.h3, c.geom, c.center FROM agg_zone_base b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", key, res),
+		cols:  fmt.Sprintf("x.round, %d::smallint AS res, x.zone_id, x.cell, x.h3 AS code, x.geom, x.center", res),
+	}
+}
+
 // selectSQL is the aggregate of one level: every area of every round with
 // its measure sums, its dominant cause of poverty and its indicators.
 func (l aggLevel) selectSQL() string {
+	base, causes := l.base, l.causes
+	if base == "" {
+		base, causes = "agg_base", "agg_causes"
+	}
 	return fmt.Sprintf(`SELECT a.*, %[1]s FROM (
   SELECT %[2]s, %[3]s, c.cause AS dominant_cause
   FROM (%[4]s) x
@@ -202,7 +270,7 @@ func (l aggLevel) selectSQL() string {
       SELECT b.round, %[5]s AS key, b.cause, sum(b.n) AS n FROM %[9]s WHERE %[8]s GROUP BY 1, 2, 3) cc
     ORDER BY round, key, n DESC, cause COLLATE "C") c ON c.round = x.round AND c.key = x.key
 ) a`, indicatorExprs(), l.cols, coalescedMeasures(), l.areas, l.key, resumMeasures(),
-		fmt.Sprintf(l.from, "agg_base"), l.filter, fmt.Sprintf(l.from, "agg_causes"))
+		fmt.Sprintf(l.from, base), l.filter, fmt.Sprintf(l.from, causes))
 }
 
 // rebuildAggregates recomputes every aggregate table from the households
@@ -231,7 +299,13 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	}
 	// Temporary tables are never analysed automatically; without statistics
 	// the planner guesses a few rows and picks nested loops.
-	if err := exec("analyse base sums", "ANALYZE agg_base; ANALYZE agg_causes"); err != nil {
+	if err := exec("sum zone households per cell", zoneBaseSQL()); err != nil {
+		return err
+	}
+	if err := exec("count zone causes per cell", zoneCausesSQL()); err != nil {
+		return err
+	}
+	if err := exec("analyse base sums", "ANALYZE agg_base; ANALYZE agg_causes; ANALYZE agg_zone_base; ANALYZE agg_zone_causes"); err != nil {
 		return err
 	}
 	var tables []string
@@ -269,15 +343,26 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	}
 	tables = append(tables, "agg_hexagons")
 
-	// A hexagon belongs to a zone when its centre lies in one of the zone's villages.
-	if err := exec("build hexagon_zones_next", `DROP TABLE IF EXISTS hexagon_zones_next;
-		CREATE TABLE hexagon_zones_next AS
-		SELECT DISTINCT c.res, c.cell, zv.zone_id
-		FROM h3_cells c
-		JOIN villages v ON ST_Covers(v.geom, c.center)
-		JOIN zone_villages zv ON zv.village_code = v.code
-		WHERE c.cell IN (SELECT cell FROM agg_hexagons_next);
-		ALTER TABLE hexagon_zones_next ADD PRIMARY KEY (zone_id, res, cell)`); err != nil {
+	// Each zone's hexagons, with the figures of the zone's households only.
+	hzNext := "hexagon_zones_next"
+	if err := exec("drop "+hzNext, "DROP TABLE IF EXISTS "+hzNext); err != nil {
+		return err
+	}
+	for i, res := range geo.Resolutions {
+		sql := "INSERT INTO " + hzNext + " " + zoneHexLevel(res).selectSQL()
+		if i == 0 {
+			sql = "CREATE TABLE " + hzNext + " AS " + zoneHexLevel(res).selectSQL()
+		}
+		if err := exec(fmt.Sprintf("build %s res %d", hzNext, res), sql); err != nil {
+			return err
+		}
+	}
+	// The primary key serves a zone's hexagons; the cell index finds a
+	// hexagon's first zone (the "zone" queryable).
+	if err := exec("index "+hzNext, fmt.Sprintf(
+		"ALTER TABLE %[1]s ADD PRIMARY KEY (zone_id, round, res, cell); CREATE INDEX %[1]s_cell_idx ON %[1]s (round, res, cell);"+
+			` CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom);`+
+			` CREATE INDEX %[1]s_order_idx ON %[1]s (zone_id, round, res, code COLLATE "C")`, hzNext)); err != nil {
 		return err
 	}
 	tables = append(tables, "hexagon_zones")
@@ -286,6 +371,7 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 		swap := fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s; ALTER TABLE %[1]s_next RENAME TO %[1]s;
 			ALTER INDEX IF EXISTS %[1]s_next_pkey RENAME TO %[1]s_pkey;
 			ALTER INDEX IF EXISTS %[1]s_next_geom_idx RENAME TO %[1]s_geom_idx;
+			ALTER INDEX IF EXISTS %[1]s_next_cell_idx RENAME TO %[1]s_cell_idx;
 			ALTER INDEX IF EXISTS %[1]s_next_order_idx RENAME TO %[1]s_order_idx`, t)
 		if err := exec("swap "+t, swap); err != nil {
 			return err

@@ -41,8 +41,11 @@ func queryableSQL(level data.Level, name string, k int) (string, bool) {
 			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code
 				WHERE v.district_code = a.code ORDER BY z.ord LIMIT 1)`, true
 		case data.LevelHexagon:
+			// The first zone, by zone order, with households in the cell at
+			// this round; the same whether a comes from agg_hexagons or
+			// from one zone's hexagons.
 			return `(SELECT hz.zone_id FROM hexagon_zones hz JOIN zones z ON z.id = hz.zone_id
-				WHERE hz.res = a.res AND hz.cell = a.cell ORDER BY z.ord LIMIT 1)`, true
+				WHERE hz.round = a.round AND hz.res = a.res AND hz.cell = a.cell ORDER BY z.ord LIMIT 1)`, true
 		}
 		return "", false
 	}
@@ -74,7 +77,7 @@ func queryableSQL(level data.Level, name string, k int) (string, bool) {
 // Rows stream to fn as they arrive; the count of all matches is a second,
 // cheap query on the same conditions.
 func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
-	table, keys, filter, ok := levelSQL(q.Level)
+	table, keys, filter, ok := levelSQL(q.Level, q.Zone != "")
 	if !ok || q.Level == data.LevelRegency {
 		return 0, fmt.Errorf("%w: level %q has no features", data.ErrInvalidQuery, q.Level)
 	}

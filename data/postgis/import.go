@@ -25,6 +25,12 @@ type ImportOptions struct {
 	// Progress, when not nil, receives a one-line progress display (rows/s,
 	// ETA) redrawn with carriage returns while the households stream in.
 	Progress io.Writer
+	// ClearZones removes every zone when no zones file is given; without
+	// it the zones the database holds are kept (see keepAreas).
+	ClearZones bool
+	// Region names the region the files cover; its empty fields come from
+	// the files' dataset and then from data.RegionOf (see writeRegion).
+	Region data.Region
 }
 
 // ImportResult summarises a committed import.
@@ -59,6 +65,9 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 	}
 	if files.Households == "" || files.Villages == "" {
 		return res, errors.New("import: --households and --villages are required")
+	}
+	if opt.ClearZones && files.Zones != "" {
+		return res, fmt.Errorf("import: --clear-zones removes the zones and --zones %s replaces them: give one or the other", files.Zones)
 	}
 	areas, err := data.LoadAreas(ctx, files, opt.Read)
 	if err != nil {
@@ -99,6 +108,12 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		var version int64
 		if err := tx.QueryRow(ctx, `SELECT version + 1 FROM dataset_state FOR UPDATE`).Scan(&version); err != nil {
 			return fmt.Errorf("read dataset version: %w", err)
+		}
+		if err := keepAreas(ctx, tx, &areas, files, opt.ClearZones); err != nil {
+			return err
+		}
+		if _, err := writeRegion(ctx, tx, importRegion(opt.Region, areas.Region), areas.Villages); err != nil {
+			return err
 		}
 		if err := replaceAreas(ctx, tx, areas); err != nil {
 			return err
@@ -206,18 +221,22 @@ func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"districts"}, []string{"code", "name", "ord", "geom"}, pgx.CopyFromRows(drows)); err != nil {
 		return fmt.Errorf("copy districts: %w", err)
 	}
+	byCode := make(map[string]int, len(ds.Villages))
+	for i, v := range ds.Villages {
+		byCode[v.Code] = i
+	}
 	var zrows, zvrows [][]any
 	for i, z := range ds.Zones {
 		g, err := multiPolygonEWKB(z.Geometry)
 		if err != nil {
 			return fmt.Errorf("zone %s: encode geometry: %w", z.ID, err)
 		}
-		zrows = append(zrows, []any{z.ID, z.Name, string(z.Kind), i, g})
+		zrows = append(zrows, []any{z.ID, z.Name, string(z.Kind), i, g, outlineFromVillages(&z, ds.Villages, byCode)})
 		for j, c := range z.VillageCodes {
 			zvrows = append(zvrows, []any{z.ID, c, j})
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"zones"}, []string{"id", "name", "kind", "ord", "geom"}, pgx.CopyFromRows(zrows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"zones"}, []string{"id", "name", "kind", "ord", "geom", "outline_from_villages"}, pgx.CopyFromRows(zrows)); err != nil {
 		return fmt.Errorf("copy zones: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"zone_villages"}, []string{"zone_id", "village_code", "ord"}, pgx.CopyFromRows(zvrows)); err != nil {

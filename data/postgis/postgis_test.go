@@ -94,9 +94,10 @@ func TestMigrateOnce(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
 	applied, err := postgis.Migrate(ctx, url, quiet)
-	if err != nil || len(applied) != 1 || applied[0] != postgis.SchemaVersion() {
+	if err != nil || len(applied) == 0 || applied[0] != 1 || applied[len(applied)-1] != postgis.SchemaVersion() {
 		t.Fatalf("first migrate applied %v, err %v", applied, err)
 	}
+	first := len(applied)
 	applied, err = postgis.Migrate(ctx, url, quiet)
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("second migrate applied %v, err %v", applied, err)
@@ -107,8 +108,8 @@ func TestMigrateOnce(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("schema_migrations has %d rows (err %v), want 1", n, err)
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != first {
+		t.Fatalf("schema_migrations has %d rows (err %v), want %d", n, err, first)
 	}
 }
 

@@ -172,11 +172,14 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	return err
 }
 
-// Status reports the dataset version and household count, or ErrUnavailable.
+// Status reports the dataset version, household count and the region the
+// last import stored, or ErrUnavailable.
 func (s *Store) Status(ctx context.Context) (data.Status, error) {
 	st := data.Status{Store: "postgis"}
 	err := s.read(ctx, func(q querier) error {
-		return q.QueryRow(ctx, `SELECT version, households FROM dataset_state`).Scan(&st.DatasetVersion, &st.Households)
+		r := &st.Region
+		return q.QueryRow(ctx, `SELECT version, households, region_code, region_name_id, region_name_en, region_synthetic, region_source
+			FROM dataset_state`).Scan(&st.DatasetVersion, &st.Households, &r.Code, &r.Name.ID, &r.Name.EN, &r.Synthetic, &r.Source)
 	})
 	return st, err
 }
@@ -236,13 +239,14 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 
 // levelSQL gives a level's aggregate table (aliased a), its area columns
 // (code, name, parent) and the condition for its round ($1), zone ($2, ”
-// for none) and H3 resolution ($3).
-func levelSQL(level data.Level) (table, keys, filter string, ok bool) {
+// for none) and H3 resolution ($3). Hexagons of one zone come from their
+// own table: their figures count only the zone's households.
+func levelSQL(level data.Level, zoned bool) (table, keys, filter string, ok bool) {
 	switch level {
 	case data.LevelRegency:
 		return "agg_regency a", "a.code, a.name, ''", "a.round = $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL", true
 	case data.LevelDistrict:
-		return "agg_districts a", "a.code, a.name, '" + data.RegencyCode + "'",
+		return "agg_districts a", "a.code, a.name, (SELECT region_code FROM dataset_state)",
 			`a.round = $1 AND ($2 = '' OR a.code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
 			AND $3::int IS NOT NULL`, true
 	case data.LevelVillage:
@@ -251,8 +255,10 @@ func levelSQL(level data.Level) (table, keys, filter string, ok bool) {
 	case data.LevelZone:
 		return "agg_zones a", "a.code, a.name, a.kind", "a.round = $1 AND ($2 = '' OR a.code = $2) AND $3::int IS NOT NULL", true
 	case data.LevelHexagon:
-		return "agg_hexagons a", "a.code, a.code, ''",
-			"a.round = $1 AND a.res = $3 AND ($2 = '' OR EXISTS (SELECT 1 FROM hexagon_zones hz WHERE hz.zone_id = $2 AND hz.res = a.res AND hz.cell = a.cell))", true
+		if zoned {
+			return "hexagon_zones a", "a.code, a.code, ''", "a.zone_id = $2 AND a.round = $1 AND a.res = $3", true
+		}
+		return "agg_hexagons a", "a.code, a.code, ''", "a.round = $1 AND a.res = $3 AND $2::text IS NOT NULL", true
 	}
 	return "", "", "", false
 }
@@ -282,8 +288,8 @@ func outlineKeyCol(level data.Level) string {
 // returned. The outline itself is not selected: outlines change only with an
 // import, so they come from a per-version cache (see outlines.go) and a
 // tile's query returns figures only.
-func statsSQL(level data.Level, withBound bool) (string, bool) {
-	table, keys, filter, ok := levelSQL(level)
+func statsSQL(level data.Level, zoned, withBound bool) (string, bool) {
+	table, keys, filter, ok := levelSQL(level, zoned)
 	if !ok {
 		return "", false
 	}
@@ -317,7 +323,7 @@ func (s *Store) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error
 }
 
 func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
-	sql, ok := statsSQL(q.Level, bound != nil)
+	sql, ok := statsSQL(q.Level, q.Zone != "", bound != nil)
 	if !ok {
 		return nil, fmt.Errorf("%w: level %q is not one of %v", data.ErrInvalidQuery, q.Level, data.Levels)
 	}
