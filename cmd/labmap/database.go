@@ -42,8 +42,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const importSummary = `Import households, villages, zones and districts into PostGIS in one transaction.
-The rounds in the households file replace those rounds; the areas are replaced.
-Nothing changes unless everything succeeds.`
+The rounds in the households file replace those rounds; the villages are replaced.
+Without --zones the zones in the database are kept (--clear-zones removes them); without
+--districts the districts keep their names. Nothing changes unless everything succeeds.`
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", importSummary, stderr)
@@ -51,6 +52,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	files := inputFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress display")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	clearZones := fs.Bool("clear-zones", false, "remove every lab zone (without --zones the database's zones are kept)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -58,11 +60,15 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "labmap import: --database-url, --households and --villages are required")
 		return errUsage
 	}
+	if *clearZones && files.Zones != "" {
+		fmt.Fprintln(stderr, "labmap import: --clear-zones removes the zones and --zones replaces them: give one or the other")
+		return errUsage
+	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
-	opt := postgis.ImportOptions{Read: files.opt, Log: log}
+	opt := postgis.ImportOptions{Read: files.opt, Log: log, ClearZones: *clearZones}
 	if !*quiet && isTerminal(stderr) {
 		opt.Progress = stderr
 	}
