@@ -11,7 +11,11 @@ type ReadOptions struct {
 	VillageCodeField string // property holding the village code in villages GeoJSON; default "code"
 	VillageNameField string // property holding the village name; default "name"
 	IgnoreUnknown    bool   // unknown CSV columns are ignored instead of an error
-	MaxErrors        int    // problems reported per file before stopping; default 50
+	// Encoding of the households CSV: "" reads UTF-8 (UTF-16 is recognised
+	// by its byte order mark), or one that ParseEncoding accepts, such as
+	// "windows-1252". GeoJSON is always UTF-8 (or UTF-16 with a mark).
+	Encoding  string
+	MaxErrors int // problems reported per file before stopping; default 50
 }
 
 // DefaultMaxErrors is how many problems a reader reports for one file before

@@ -1,14 +1,16 @@
 package data
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -37,20 +39,43 @@ type rawFeature struct {
 
 // feature is a decoded feature; n is its 1-based position in the file.
 type feature struct {
-	n     int
-	id    json.RawMessage
-	props map[string]json.RawMessage
-	geom  json.RawMessage
+	n        int
+	id       json.RawMessage
+	rawProps json.RawMessage // in the file's order, for messages
+	props    map[string]json.RawMessage
+	geom     json.RawMessage
+	file     *geoFile
+}
+
+// geoFile is what holds for every feature of one file: the CRS its
+// positions are transformed from, and the problems already reported once for
+// the whole file, which would otherwise repeat for every feature.
+type geoFile struct {
+	proj             *projection
+	positionReported bool
+}
+
+// reportedOnce stands for a problem already reported for the whole file: the
+// feature is bad, but the message is not repeated.
+const reportedOnce = "\x00reported once"
+
+// addFault records a feature's problem unless it was already reported once
+// for the whole file.
+func addFault(ps *problems, p Problem) {
+	if p.Msg != reportedOnce {
+		ps.add(p)
+	}
 }
 
 // readFeatures walks a FeatureCollection and calls fn for every feature whose
 // envelope is sound. It returns an error only for failures to read r; what is
 // wrong with the content goes to ps.
 func readFeatures(r io.Reader, ps *problems, fn func(f *feature)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
-		_, _ = br.Discard(len(utf8BOM))
+	br, _, err := textReader(r, "")
+	if err != nil {
+		return err
 	}
+	gf := &geoFile{}
 	dec := json.NewDecoder(br)
 	// jsonProblem turns a decoding error into a problem, or reports that it
 	// is an I/O error the caller must return.
@@ -95,19 +120,34 @@ func readFeatures(r io.Reader, ps *problems, fn func(f *feature)) error {
 				return jsonProblem(0, err)
 			}
 		case "crs":
+			// {"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},
+			// or the 2008 draft's {"type":"EPSG","properties":{"code":3857}}.
 			var crs struct {
 				Properties struct {
-					Name string `json:"name"`
+					Name string          `json:"name"`
+					Code json.RawMessage `json:"code"`
 				} `json:"properties"`
 			}
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
 				return jsonProblem(0, err)
 			}
-			if json.Unmarshal(raw, &crs) == nil && crs.Properties.Name != "" && !isWGS84(crs.Properties.Name) {
-				ps.add(Problem{Field: "crs", Msg: fmt.Sprintf("%q is not WGS84 longitude/latitude; reproject the file to EPSG:4326 (for example ogr2ogr -t_srs EPSG:4326)", crs.Properties.Name)})
+			if json.Unmarshal(raw, &crs) != nil {
+				continue
+			}
+			name := crs.Properties.Name
+			if code, ok, _ := jsonString(crs.Properties.Code); ok && name == "" {
+				name = "EPSG:" + code
+			}
+			if name == "" {
+				continue
+			}
+			proj, _, msg := parseCRS(name)
+			if msg != "" {
+				ps.add(Problem{Field: "crs", Msg: msg})
 				return nil
 			}
+			gf.proj = proj
 		case "features":
 			sawFeatures = true
 			tok, err := dec.Token()
@@ -138,7 +178,7 @@ func readFeatures(r io.Reader, ps *problems, fn func(f *feature)) error {
 					}
 					continue
 				}
-				f := &feature{n: n, id: rf.ID, geom: rf.Geometry}
+				f := &feature{n: n, id: rf.ID, rawProps: rf.Properties, geom: rf.Geometry, file: gf}
 				if len(rf.Properties) > 0 && string(rf.Properties) != "null" {
 					if err := json.Unmarshal(rf.Properties, &f.props); err != nil {
 						if !ps.add(Problem{Feature: n, Field: "properties", Msg: "is not an object"}) {
@@ -173,12 +213,6 @@ func readFeatures(r io.Reader, ps *problems, fn func(f *feature)) error {
 	return nil
 }
 
-// isWGS84 accepts the names GIS tools write for longitude/latitude on WGS84.
-func isWGS84(name string) bool {
-	n := strings.ToUpper(name)
-	return strings.HasSuffix(n, "CRS84") || strings.HasSuffix(n, ":4326") || n == "EPSG4326" || n == "WGS84"
-}
-
 // str reads a property as text. Codes arrive as numbers from spreadsheets and
 // shapefile conversions, so numbers are accepted and kept as written.
 // present is false when the property is absent or null.
@@ -193,8 +227,16 @@ func jsonString(raw json.RawMessage) (s string, present bool, msg string) {
 	}
 	switch raw[0] {
 	case '"':
+		// encoding/json would replace bytes that are not UTF-8 with U+FFFD
+		// without a word: the name would reach the map mangled.
+		if !utf8.Valid(raw) {
+			return "", true, textFault(string(raw[1:len(raw)-1]), geoJSONTextFix)
+		}
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", true, "is not a valid string"
+		}
+		if msg := textFault(s, geoJSONTextFix); msg != "" {
+			return "", true, msg
 		}
 		return strings.TrimSpace(s), true, ""
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -269,10 +311,25 @@ func (f *feature) polygons() (orb.MultiPolygon, string) {
 			part = fmt.Sprintf("polygon %d: ", i+1)
 		}
 		for _, ring := range p {
-			for _, pt := range ring {
-				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 {
-					return nil, fmt.Sprintf("%sposition (%g, %g) is not WGS84 longitude/latitude; the file is probably in a projected CRS such as UTM: reproject it to EPSG:4326",
-						part, pt[0], pt[1])
+			for k, pt := range ring {
+				orig := pt
+				if f.file != nil && f.file.proj != nil {
+					pt = f.file.proj.inverse(pt[0], pt[1])
+					ring[k] = pt
+				}
+				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 || math.IsNaN(pt[0]) || math.IsNaN(pt[1]) {
+					if f.file != nil && f.file.proj != nil {
+						return nil, fmt.Sprintf("%sposition [%s, %s] is not a position of %s, which the file's crs member declares; check the crs member",
+							part, fmtCoord(orig[0]), fmtCoord(orig[1]), f.file.proj.name)
+					}
+					// One message for the file: every feature is in the same CRS.
+					if f.file != nil {
+						if f.file.positionReported {
+							return nil, reportedOnce
+						}
+						f.file.positionReported = true
+					}
+					return nil, part + positionFault(orig) + " (reported once for the file)"
 				}
 			}
 		}
@@ -419,23 +476,37 @@ func ReadVillages(r io.Reader, file string, opt ReadOptions) ([]Village, error) 
 	ps := &problems{file: file, max: opt.MaxErrors}
 	var vs []Village
 	firstByCode := make(map[string]int)
+	codeProp := &absentProperty{name: opt.VillageCodeField, what: "village code", flag: "--village-code-field", looksRight: looksLikeVillageCode}
+	nameProp := &absentProperty{name: opt.VillageNameField, what: "village name", flag: "--village-name-field", looksRight: looksLikeName}
 	err := readFeatures(r, ps, func(f *feature) {
 		bad := false
 		fail := func(ref, field, msg string) {
 			bad = true
-			ps.add(Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
+			addFault(ps, Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
 		}
-		code, ok, msg := f.str(opt.VillageCodeField)
-		ref := ""
+		raw, ok, msg := f.str(opt.VillageCodeField)
+		code, ref := "", ""
+		if _, has := f.props[opt.VillageCodeField]; has {
+			codeProp.found(ps)
+		}
+		if _, has := f.props[opt.VillageNameField]; has {
+			nameProp.found(ps)
+		}
 		switch {
 		case msg != "":
 			fail("", opt.VillageCodeField, msg)
 		case !ok:
-			fail("", opt.VillageCodeField, "missing")
-		case code == "":
+			bad = true
+			codeProp.missing(ps, f, Problem{Feature: f.n, Field: opt.VillageCodeField, Msg: "missing"})
+		case raw == "":
 			fail("", opt.VillageCodeField, "is empty")
 		default:
-			ref = "code " + code
+			c, valid := NormalizeVillageCode(raw)
+			if !valid {
+				fail("", opt.VillageCodeField, villageCodeFault(raw))
+				break
+			}
+			code, ref = c, "code "+c
 			if first, dup := firstByCode[code]; dup {
 				fail(ref, opt.VillageCodeField, fmt.Sprintf("code %s is also used by feature %d", code, first))
 			} else {
@@ -447,13 +518,20 @@ func ReadVillages(r io.Reader, file string, opt ReadOptions) ([]Village, error) 
 		case msg != "":
 			fail(ref, opt.VillageNameField, msg)
 		case !ok:
-			fail(ref, opt.VillageNameField, "missing")
+			bad = true
+			nameProp.missing(ps, f, Problem{Feature: f.n, Ref: ref, Field: opt.VillageNameField, Msg: "missing"})
 		case name == "":
 			fail(ref, opt.VillageNameField, "is empty")
 		}
 		district, _, msg := f.str("district_code")
 		if msg != "" {
 			fail(ref, "district_code", msg)
+		} else if district != "" {
+			d, valid := NormalizeDistrictCode(district)
+			if !valid {
+				fail(ref, "district_code", districtCodeFault(district))
+			}
+			district = d
 		}
 		if district == "" {
 			district = DistrictCodeOf(code)
@@ -476,6 +554,8 @@ func ReadVillages(r io.Reader, file string, opt ReadOptions) ([]Village, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	nameProp.finish(ps) // each goes first: the code's before the name's
+	codeProp.finish(ps)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
@@ -483,6 +563,111 @@ func ReadVillages(r io.Reader, file string, opt ReadOptions) ([]Village, error) 
 		return nil, &InputError{File: file, Problems: []Problem{{Msg: "has no village features"}}}
 	}
 	return vs, nil
+}
+
+// absentProperty holds back the "missing" problems of one property until a
+// feature shows that the file has it. When no feature has it, the file names
+// it otherwise (kode, KDEPUM...), and one problem says so, listing the
+// properties there are and the flag to use, instead of one per feature.
+type absentProperty struct {
+	name, what, flag string
+	looksRight       func(key, value string) bool
+	present          bool
+	first            *feature // the first feature without it
+	pending          []Problem
+}
+
+func (a *absentProperty) missing(ps *problems, f *feature, p Problem) {
+	if a.present {
+		ps.add(p)
+		return
+	}
+	if a.first == nil {
+		a.first = f
+	}
+	if len(a.pending) < ps.max {
+		a.pending = append(a.pending, p)
+	}
+}
+
+// found records that a feature has the property: the problems held back are
+// then real, one per feature.
+func (a *absentProperty) found(ps *problems) {
+	if a.present {
+		return
+	}
+	a.present = true
+	for _, p := range a.pending {
+		ps.add(p)
+	}
+	a.pending = nil
+	// Keep the problems in feature order.
+	slices.SortStableFunc(ps.list, func(x, y Problem) int { return x.Feature - y.Feature })
+}
+
+// finish adds the one problem for the whole file when no feature had the
+// property.
+func (a *absentProperty) finish(ps *problems) {
+	if a.present || a.first == nil {
+		return
+	}
+	f := a.first
+	keys := propertyKeys(f.rawProps)
+	have := "no properties at all"
+	if len(keys) > 0 {
+		have = "the properties " + strings.Join(keys, ", ")
+	}
+	msg := fmt.Sprintf("no feature has the property %q (feature %d has %s): name the property that holds the %s with %s",
+		a.name, f.n, have, a.what, a.flag)
+	for _, k := range keys {
+		if v, ok, bad := f.str(k); ok && bad == "" && a.looksRight(k, v) {
+			msg += fmt.Sprintf(", e.g. %s %s (feature %d has %q)", a.flag, k, f.n, v)
+			break
+		}
+	}
+	ps.list = slices.Insert(ps.list, 0, Problem{Field: a.name, Msg: msg})
+	if len(ps.list) > ps.max {
+		ps.list, ps.more = ps.list[:ps.max], true
+	}
+}
+
+func looksLikeVillageCode(_, v string) bool {
+	_, ok := NormalizeVillageCode(v)
+	return ok
+}
+
+// looksLikeName picks a name property by the names boundary files use:
+// nama (and nama_desa...), name, NAMOBJ (BIG's topographic maps), WADMKD
+// (BIG's village name), desa.
+func looksLikeName(k, v string) bool {
+	k = strings.ToLower(k)
+	if v == "" || allDigits(v) {
+		return false
+	}
+	return strings.HasPrefix(k, "nama") || strings.HasPrefix(k, "name") || k == "namobj" || k == "wadmkd" ||
+		strings.HasPrefix(k, "desa") || strings.HasSuffix(k, "_desa") || k == "village"
+}
+
+// propertyKeys lists the members of a properties object in the file's order.
+func propertyKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := tok.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // ReadDistricts reads districts (kecamatan) from a GeoJSON FeatureCollection
@@ -497,19 +682,24 @@ func ReadDistricts(r io.Reader, file string, opt ReadOptions) ([]District, error
 		bad := false
 		fail := func(ref, field, msg string) {
 			bad = true
-			ps.add(Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
+			addFault(ps, Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
 		}
-		code, ok, msg := f.str("code")
-		ref := ""
+		raw, ok, msg := f.str("code")
+		code, ref := "", ""
 		switch {
 		case msg != "":
 			fail("", "code", msg)
 		case !ok:
 			fail("", "code", "missing")
-		case code == "":
+		case raw == "":
 			fail("", "code", "is empty")
 		default:
-			ref = "code " + code
+			c, valid := NormalizeDistrictCode(raw)
+			if !valid {
+				fail("", "code", districtCodeFault(raw))
+				break
+			}
+			code, ref = c, "code "+c
 			if first, dup := firstByCode[code]; dup {
 				fail(ref, "code", fmt.Sprintf("code %s is also used by feature %d", code, first))
 			} else {
@@ -571,7 +761,7 @@ func ReadZones(r io.Reader, file string, opt ReadOptions) ([]Zone, error) {
 		bad := false
 		fail := func(ref, field, msg string) {
 			bad = true
-			ps.add(Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
+			addFault(ps, Problem{Feature: f.n, Ref: ref, Field: field, Msg: msg})
 		}
 		id, ok, msg := f.str("id")
 		if !ok && msg == "" {
@@ -641,6 +831,7 @@ func ReadZones(r io.Reader, file string, opt ReadOptions) ([]Zone, error) {
 
 // zoneVillages reads the villages property: an array of codes, or one
 // ";"-separated string for files converted from formats without arrays.
+// Codes without dots get them, as everywhere codes are read.
 func zoneVillages(raw json.RawMessage) ([]string, string) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -667,6 +858,11 @@ func zoneVillages(raw json.RawMessage) ([]string, string) {
 		if c == "" {
 			continue
 		}
+		norm, ok := NormalizeVillageCode(c)
+		if !ok {
+			return nil, fmt.Sprintf("item %d: %s", i+1, villageCodeFault(c))
+		}
+		c = norm
 		for _, prev := range codes {
 			if prev == c {
 				return nil, fmt.Sprintf("village %s is listed twice", c)

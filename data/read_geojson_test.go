@@ -53,7 +53,7 @@ func TestReadVillagesGood(t *testing.T) {
 		}},
 		{"mapped fields, numeric code, BOM", "\xEF\xBB\xBF" + fc(feat(`{"KDEPUM":3326142009,"nama":" Mulyorejo ","kelurahan":"ya"}`, "Polygon", sq0)),
 			ReadOptions{VillageCodeField: "KDEPUM", VillageNameField: "nama"}, []Village{
-				{Code: "3326142009", Name: "Mulyorejo", DistrictCode: "3326142009", Kelurahan: true, Geometry: orb.MultiPolygon{sq(109.0)}},
+				{Code: "33.26.14.2009", Name: "Mulyorejo", DistrictCode: "33.26.14", Kelurahan: true, Geometry: orb.MultiPolygon{sq(109.0)}},
 			}},
 	}
 	for _, tc := range tests {
@@ -89,20 +89,24 @@ func TestReadGeoJSONBad(t *testing.T) {
 		{"not a FeatureCollection", villages, feat(okProps, "Polygon", sq0), []string{"field type", `is "Feature"`, "FeatureCollection"}},
 		{"no features", villages, `{"type":"FeatureCollection"}`, []string{"field features", "missing"}},
 		{"no village features", villages, fc(), []string{"has no village features"}},
-		{"projected crs", villages, `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32749"}},"features":[]}`,
-			[]string{"field crs", "EPSG::32749", "EPSG:4326"}},
+		{"crs not transformed", villages, `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::23889"}},"features":[]}`,
+			[]string{`villages.geojson: field crs: "urn:ogc:def:crs:EPSG::23889" (EPSG:23889) is not WGS84 longitude/latitude`,
+				"ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson"}},
 		{"feature type", villages, fc(`{"type":"Polygon","coordinates":` + sq0 + `}`), []string{"feature 1", "field type", `want "Feature"`}},
 		{"properties not an object", villages, fc(`{"type":"Feature","properties":[1],"geometry":null}`), []string{"feature 1", "field properties", "not an object"}},
 		{"point geometry", villages, fc(feat(okProps, "Point", `[109.0,-7.0]`)),
 			[]string{"feature 1 (code 33.26.14.2009)", "field geometry", `"Point" is not Polygon or MultiPolygon`}},
 		{"missing geometry", villages, fc(feat(okProps, "", "")), []string{"feature 1 (code 33.26.14.2009)", "field geometry", "missing"}},
-		{"missing code", villages, fc(feat(`{"name":"Mulyorejo"}`, "Polygon", sq0)), []string{"feature 1", "field code: missing"}},
+		{"missing code", villages, fc(feat(`{"name":"Mulyorejo"}`, "Polygon", sq0), feat(`{"code":"33.26.14.2010","name":"X"}`, "Polygon", sq1)),
+			[]string{"villages.geojson: feature 1, field code: missing"}},
 		{"missing mapped code", func(r string) error {
 			_, err := ReadVillages(strings.NewReader(r), "villages.geojson", ReadOptions{VillageCodeField: "kode"})
 			return err
-		}, fc(feat(okProps, "Polygon", sq0)), []string{"feature 1", "field kode: missing"}},
+		}, fc(feat(okProps, "Polygon", sq0)), []string{`villages.geojson: field kode: no feature has the property "kode"`,
+			"--village-code-field code"}},
 		{"code not text", villages, fc(feat(`{"code":{"a":1},"name":"X"}`, "Polygon", sq0)), []string{"feature 1", "field code", "string or a number"}},
-		{"missing name", villages, fc(feat(`{"code":"33.26.14.2009"}`, "Polygon", sq0)), []string{"feature 1 (code 33.26.14.2009)", "field name: missing"}},
+		{"missing name", villages, fc(feat(`{"code":"33.26.14.2009"}`, "Polygon", sq0), feat(`{"code":"33.26.14.2010","name":"X"}`, "Polygon", sq1)),
+			[]string{"villages.geojson: feature 1 (code 33.26.14.2009), field name: missing"}},
 		{"bad kelurahan", villages, fc(feat(`{"code":"33.26.14.2009","name":"X","kelurahan":"maybe"}`, "Polygon", sq0)),
 			[]string{"feature 1 (code 33.26.14.2009)", "field kelurahan", "not true or false"}},
 		{"duplicate code", villages, fc(feat(okProps, "Polygon", sq0), feat(okProps, "Polygon", sq1)),
@@ -123,7 +127,7 @@ func TestReadGeoJSONBad(t *testing.T) {
 		{"coordinates too shallow", villages, fc(feat(okProps, "Polygon", `[[109.0,-7.0],[109.1,-7.0]]`)),
 			[]string{"feature 1", "field geometry", "expected an array of numbers"}},
 		{"projected coordinates", villages, fc(feat(okProps, "Polygon", `[[[390000,9230000],[391000,9230000],[391000,9231000],[390000,9230000]]]`)),
-			[]string{"feature 1", "field geometry", "projected CRS", "EPSG:4326"}},
+			[]string{"feature 1", "field geometry", "look like metres of UTM", "EPSG:4326"}},
 		{"district without name", func(r string) error {
 			_, err := ReadDistricts(strings.NewReader(r), "districts.geojson", ReadOptions{})
 			return err
@@ -144,21 +148,21 @@ func TestReadGeoJSONBad(t *testing.T) {
 		input string
 		want  []string
 	}{
-		{"zone id missing", zones, fc(feat(`{"name":"Pesisir","kind":"coastal","villages":["a"]}`, "", "")), []string{"zones.geojson: feature 1, field id: missing"}},
-		{"zone id characters", zones, fc(feat(`{"id":"pesisir utara","name":"Pesisir","kind":"coastal","villages":["a"]}`, "", "")),
+		{"zone id missing", zones, fc(feat(`{"name":"Pesisir","kind":"coastal","villages":["33.26.14.2009"]}`, "", "")), []string{"zones.geojson: feature 1, field id: missing"}},
+		{"zone id characters", zones, fc(feat(`{"id":"pesisir utara","name":"Pesisir","kind":"coastal","villages":["33.26.14.2009"]}`, "", "")),
 			[]string{"feature 1", "field id", "only letters, digits, _ and -"}},
-		{"zone id duplicate", zones, fc(feat(`{"id":"p","name":"P","kind":"coastal","villages":["a"]}`, "", ""),
-			feat(`{"id":"p","name":"Q","kind":"urban","villages":["b"]}`, "", "")),
+		{"zone id duplicate", zones, fc(feat(`{"id":"p","name":"P","kind":"coastal","villages":["33.26.14.2009"]}`, "", ""),
+			feat(`{"id":"p","name":"Q","kind":"urban","villages":["33.26.14.2010"]}`, "", "")),
 			[]string{"feature 2 (id p)", "field id", "also used by feature 1"}},
-		{"zone kind", zones, fc(feat(`{"id":"p","name":"P","kind":"rural","villages":["a"]}`, "", "")),
+		{"zone kind", zones, fc(feat(`{"id":"p","name":"P","kind":"rural","villages":["33.26.14.2009"]}`, "", "")),
 			[]string{"feature 1 (id p)", "field kind", `"rural" is not one of urban, coastal, forest`}},
-		{"zone kind missing", zones, fc(feat(`{"id":"p","name":"P","villages":["a"]}`, "", "")), []string{"feature 1 (id p)", "field kind: missing"}},
-		{"zone name missing", zones, fc(feat(`{"id":"p","kind":"urban","villages":["a"]}`, "", "")), []string{"feature 1 (id p)", "field name: missing"}},
+		{"zone kind missing", zones, fc(feat(`{"id":"p","name":"P","villages":["33.26.14.2009"]}`, "", "")), []string{"feature 1 (id p)", "field kind: missing"}},
+		{"zone name missing", zones, fc(feat(`{"id":"p","kind":"urban","villages":["33.26.14.2009"]}`, "", "")), []string{"feature 1 (id p)", "field name: missing"}},
 		{"zone with neither", zones, fc(feat(`{"id":"p","name":"P","kind":"urban"}`, "", "")),
 			[]string{"feature 1 (id p)", "fields geometry/villages", "needs a Polygon"}},
 		{"zone villages not a list", zones, fc(feat(`{"id":"p","name":"P","kind":"urban","villages":{"a":1}}`, "", "")),
 			[]string{"feature 1 (id p)", "field villages", "array of village codes"}},
-		{"zone village twice", zones, fc(feat(`{"id":"p","name":"P","kind":"urban","villages":["a","a"]}`, "", "")),
+		{"zone village twice", zones, fc(feat(`{"id":"p","name":"P","kind":"urban","villages":["33.26.14.2009","3326142009"]}`, "", "")),
 			[]string{"feature 1 (id p)", "field villages", "listed twice"}},
 		{"zone bad polygon", zones, fc(feat(`{"id":"p","name":"P","kind":"urban"}`, "Polygon", `[[[109.0,-7.0],[109.1,-7.0],[109.1,-6.9],[109.0,-6.9]]]`)),
 			[]string{"feature 1 (id p)", "field geometry", "not closed"}},
@@ -214,7 +218,7 @@ func TestReadZonesAndDistrictsGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Zone{
-		{ID: "pesisir", Name: "Pesisir", Kind: ZoneCoastal, VillageCodes: []string{"33.26.14.2009", "3326142010"}},
+		{ID: "pesisir", Name: "Pesisir", Kind: ZoneCoastal, VillageCodes: []string{"33.26.14.2009", "33.26.14.2010"}},
 		{ID: "kota-1", Name: "Kota", Kind: ZoneUrban, VillageCodes: []string{"33.26.15.1001", "33.26.15.1002"}},
 		{ID: "hutan_1", Name: "Hutan", Kind: ZoneForest, Geometry: orb.MultiPolygon{{{{109, -7}, {109.1, -7}, {109.1, -6.9}, {109, -6.9}, {109, -7}}}}},
 	}

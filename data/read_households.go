@@ -11,11 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
-
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // requiredColumns are the columns a households file must have.
 var requiredColumns = [...]int{colHouseholdID, colRound, colLon, colLat, colMembers, colPovertyStatus}
@@ -75,15 +74,26 @@ func ReadHouseholds(r io.Reader, file string, opt ReadOptions) ([]Household, err
 // a caller that has already passed rows on must discard them (an import
 // rolls back its transaction). An error from fn stops the scan and is
 // returned as is. fn must not keep h, which is reused.
+//
+// Files as spreadsheets write them are read too: UTF-16 (by its byte order
+// mark) or, with opt.Encoding, Windows-1252; a semicolon, tab or | instead
+// of the comma, found from the header row or from Excel's "sep=;" first
+// line; decimal commas (-6,9123) when the delimiter is not the comma; empty
+// columns after the last named one; rows of nothing but delimiters.
 func ScanHouseholds(r io.Reader, file string, opt ReadOptions, fn func(h *Household) error) error {
 	opt = opt.withDefaults()
 	ps := &problems{file: file, max: opt.MaxErrors}
 
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
-		_, _ = br.Discard(len(utf8BOM))
+	br, _, err := textReader(r, opt.Encoding)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	d, err := sniffDialect(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	cr := csv.NewReader(br)
+	cr.Comma = d.comma
 	cr.ReuseRecord = true
 
 	header, err := cr.Read()
@@ -92,18 +102,23 @@ func ScanHouseholds(r io.Reader, file string, opt ReadOptions, fn func(h *Househ
 		return ps.err()
 	}
 	if err != nil {
-		if csvProblem(ps, err) {
+		if csvProblem(ps, err, d.lineBase) {
 			return ps.err()
 		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	hr := &householdRows{
-		ps:       ps,
-		strs:     make(map[string]string),
-		causes:   make(map[string][]string),
-		programs: make(map[string][]string),
-		rounds:   make(map[string]Round),
-		seen:     make(map[householdKey]int),
+		ps:           ps,
+		lineBase:     d.lineBase,
+		comma:        d.comma,
+		decimalComma: d.comma != ',',
+		textFirst:    -1,
+		strs:         make(map[string]string),
+		codes:        make(map[string]string),
+		causes:       make(map[string][]string),
+		programs:     make(map[string][]string),
+		rounds:       make(map[string]Round),
+		seen:         make(map[householdKey]int),
 
 		occupations:  sortedKeys(Occupations),
 		causeKeys:    sortedKeys(Causes),
@@ -123,40 +138,138 @@ func ScanHouseholds(r io.Reader, file string, opt ReadOptions, fn func(h *Househ
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+				if blank(rec) {
+					continue
+				}
 				rows++
-				hr.stop = !ps.add(Problem{Line: pe.StartLine,
+				hr.stop = !ps.add(Problem{Line: pe.StartLine + d.lineBase,
 					Msg: fmt.Sprintf("has %d fields but the header has %d columns", len(rec), ncols)})
 				continue
 			}
-			if csvProblem(ps, err) {
+			if csvProblem(ps, err, d.lineBase) {
 				break
 			}
 			return fmt.Errorf("%s: %w", file, err)
 		}
+		// Excel writes a row of bare delimiters (";;;;") for a blank row.
+		if blank(rec) {
+			continue
+		}
 		rows++
 		line, _ := cr.FieldPos(0)
-		h, ok := hr.parseRow(rec, line)
+		h, ok := hr.parseRow(rec, line+d.lineBase)
 		if ok && len(ps.list) == 0 {
 			if err := fn(&h); err != nil {
 				return err
 			}
 		}
 	}
+	if hr.textMore > 0 && hr.textFirst >= 0 {
+		ps.list[hr.textFirst].Msg += fmt.Sprintf(" (the same on %d more lines, not listed)", hr.textMore)
+	}
 	if rows == 0 && len(ps.list) == 0 {
-		ps.add(Problem{Line: 1, Msg: "the file has a header but no data rows"})
+		ps.add(Problem{Line: 1 + d.lineBase, Msg: "the file has a header but no data rows"})
 	}
 	return ps.err()
+}
+
+// blank reports whether every field of a record is empty or spaces.
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// csvDialect is how a households file separates its fields.
+type csvDialect struct {
+	comma    rune
+	lineBase int // 1 when Excel's "sep=" line came before the header
+}
+
+// delimiters are those sniffDialect recognises, the contract's first.
+var delimiters = [...]rune{',', ';', '\t', '|'}
+
+// sniffDialect reads Excel's "sep=;" line when the file starts with one,
+// and otherwise picks the delimiter that splits the header row into the most
+// known column names (the comma when none does, or on a tie).
+func sniffDialect(br *bufio.Reader) (csvDialect, error) {
+	line, err := peekLine(br)
+	if err != nil {
+		return csvDialect{}, err
+	}
+	text := strings.Trim(strings.TrimRight(string(line), "\r\n"), `"`)
+	if len(text) > 4 && strings.EqualFold(text[:4], "sep=") {
+		c, size := utf8.DecodeRuneInString(text[4:])
+		if strings.Trim(text[4+size:], string(c)) == "" && c != '"' && c != '\r' && c != '\n' {
+			_, _ = br.Discard(len(line))
+			return csvDialect{comma: c, lineBase: 1}, nil
+		}
+	}
+	best, bestKnown, bestFields := ',', -1, 0
+	for _, c := range delimiters {
+		cr := csv.NewReader(bytes.NewReader(line))
+		cr.Comma = c
+		cr.LazyQuotes = true
+		fields, err := cr.Read()
+		if err != nil {
+			continue
+		}
+		known := 0
+		for _, f := range fields {
+			if slices.Contains(householdColumns[:], strings.ToLower(strings.TrimSpace(f))) {
+				known++
+			}
+		}
+		if known > bestKnown || known == bestKnown && len(fields) > bestFields {
+			best, bestKnown, bestFields = c, known, len(fields)
+		}
+	}
+	return csvDialect{comma: best}, nil
+}
+
+// peekLine returns the first line of br, with its line feed, without
+// consuming it; a line longer than the buffer is cut at its end.
+func peekLine(br *bufio.Reader) ([]byte, error) {
+	for n := 1024; ; n *= 2 {
+		n = min(n, br.Size())
+		b, err := br.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return b[:i+1], nil
+		}
+		if err == io.EOF || err == bufio.ErrBufferFull || n == br.Size() {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// delimiterName names a delimiter in messages.
+func delimiterName(c rune) string {
+	switch c {
+	case ',':
+		return `"," (comma)`
+	case ';':
+		return `";" (semicolon)`
+	case '\t':
+		return "tab"
+	}
+	return strconv.QuoteRune(c)
 }
 
 // csvProblem records a CSV syntax error (a stray quote, say) and reports
 // whether err was one. Such errors end the reading: after a broken quote the
 // reader cannot tell where the next row starts.
-func csvProblem(ps *problems, err error) bool {
+func csvProblem(ps *problems, err error, lineBase int) bool {
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
 		return false
 	}
-	ps.add(Problem{Line: pe.Line, Msg: fmt.Sprintf("column %d: %v; reading stopped here", pe.Column, pe.Err)})
+	ps.add(Problem{Line: pe.Line + lineBase, Msg: fmt.Sprintf("column %d: %v; reading stopped here", pe.Column, pe.Err)})
 	return true
 }
 
@@ -168,17 +281,28 @@ type householdKey struct {
 // householdRows holds what one ReadHouseholds call learns as it goes: where
 // each column is, the values already seen (interned), and the rows seen.
 type householdRows struct {
-	ps   *problems
-	pos  [numHouseholdColumns]int // position in the record, -1 when absent
-	rec  []string
-	line int
-	bad  bool // the current row has a problem
-	stop bool // MaxErrors reached
+	ps    *problems
+	pos   [numHouseholdColumns]int // position in the record, -1 when absent
+	named int                      // columns up to the last one with a name
+	rec   []string
+	line  int
+	bad   bool // the current row has a problem
+	stop  bool // MaxErrors reached
+
+	lineBase     int  // lines before the header (Excel's sep= line)
+	comma        rune // the delimiter
+	decimalComma bool // "-6,9" is a number: the delimiter is not the comma
+
+	// Text that is not UTF-8 is listed once, at its first line: a file in
+	// another encoding has it on line after line.
+	textFirst int // index in ps.list, -1 before the first
+	textMore  int // further lines with such text
 
 	// csv.Reader returns each record's fields as substrings of one string per
 	// line; keeping any of them would keep the whole line alive. Interned
 	// values and cloned ids avoid that, and repeated values share memory.
 	strs     map[string]string
+	codes    map[string]string   // village code as written -> normalised
 	causes   map[string][]string // raw text -> validated list
 	programs map[string][]string
 	rounds   map[string]Round
@@ -196,10 +320,19 @@ func (hr *householdRows) parseHeader(header []string, opt ReadOptions) bool {
 	for i, name := range householdColumns {
 		byName[name] = i
 	}
+	// Spreadsheets add empty columns after the last one with a name.
+	hr.named = len(header)
+	for hr.named > 0 && strings.TrimSpace(header[hr.named-1]) == "" {
+		hr.named--
+	}
 	var unknown []string
-	for i, raw := range header {
+	known := 0
+	for i, raw := range header[:hr.named] {
 		name := strings.ToLower(strings.TrimSpace(raw))
 		id, ok := byName[name]
+		if ok {
+			known++
+		}
 		if !ok {
 			if !opt.IgnoreUnknown {
 				unknown = append(unknown, raw)
@@ -207,26 +340,78 @@ func (hr *householdRows) parseHeader(header []string, opt ReadOptions) bool {
 			continue
 		}
 		if hr.pos[id] >= 0 {
-			hr.ps.add(Problem{Line: 1, Field: name,
+			hr.ps.add(Problem{Line: 1 + hr.lineBase, Field: name,
 				Msg: fmt.Sprintf("column appears twice (columns %d and %d)", hr.pos[id]+1, i+1)})
 			continue
 		}
 		hr.pos[id] = i
+	}
+	if known == 0 {
+		shown := header[:min(hr.named, 6)]
+		quoted := make([]string, len(shown))
+		for i, h := range shown {
+			quoted[i] = strconv.Quote(h)
+		}
+		more := ""
+		if hr.named > len(shown) {
+			more = ", ..."
+		}
+		hr.ps.add(Problem{Line: 1 + hr.lineBase, Msg: fmt.Sprintf(
+			"the header has no known column: split at %s, the delimiter found, it reads as %d columns, %s%s; "+
+				"labmap finds a comma, semicolon, tab or | delimiter (or takes Excel's sep= first line) and needs the columns %s: "+
+				"save the file with one of those delimiters and name its columns as the data contract does",
+			delimiterName(hr.comma), hr.named, strings.Join(quoted, ", "), more, requiredNames())})
+		return false
 	}
 	for _, raw := range unknown {
 		field := raw
 		if strings.TrimSpace(raw) == "" {
 			field = `""`
 		}
-		hr.ps.add(Problem{Line: 1, Field: field, Msg: "unknown column; the known columns are " +
+		hr.ps.add(Problem{Line: 1 + hr.lineBase, Field: field, Msg: "unknown column; the known columns are " +
 			strings.Join(householdColumns[:], ", ") + " (the import flag --ignore-unknown skips unknown columns)"})
 	}
 	for _, id := range requiredColumns {
 		if hr.pos[id] < 0 {
-			hr.ps.add(Problem{Line: 1, Field: householdColumns[id], Msg: "required column is missing"})
+			hr.ps.add(Problem{Line: 1 + hr.lineBase, Field: householdColumns[id], Msg: "required column is missing"})
 		}
 	}
 	return len(hr.ps.list) == 0
+}
+
+// requiredNames lists the required columns for messages.
+func requiredNames() string {
+	names := make([]string, len(requiredColumns))
+	for i, id := range requiredColumns {
+		names[i] = householdColumns[id]
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkText refuses text that is not UTF-8 or was damaged by an earlier
+// conversion, before any value is used: such a name must not reach the
+// database (PostgreSQL would refuse it mid-import) nor the map.
+func (hr *householdRows) checkText() {
+	for col, p := range hr.pos {
+		if p < 0 || p >= len(hr.rec) {
+			continue
+		}
+		msg := textFault(hr.rec[p], csvTextFix)
+		if msg == "" {
+			continue
+		}
+		hr.bad = true
+		if hr.textFirst >= 0 {
+			hr.textMore++
+			return
+		}
+		if n := len(hr.ps.list); hr.ps.add(Problem{Line: hr.line, Field: householdColumns[col], Msg: msg}) {
+			hr.textFirst = n
+		} else {
+			hr.stop = true
+		}
+		return
+	}
 }
 
 func (hr *householdRows) fail(col int, format string, args ...any) {
@@ -262,6 +447,16 @@ func (hr *householdRows) parseRow(rec []string, line int) (Household, bool) {
 	hr.rec, hr.line, hr.bad = rec, line, false
 	var h Household
 	h.Line = line
+	hr.checkText()
+	if hr.bad {
+		return h, false
+	}
+	for i := hr.named; i < len(rec); i++ {
+		if strings.TrimSpace(rec[i]) != "" {
+			hr.failField(fmt.Sprintf("column %d", i+1), "%q is in a column without a name in the header; name the column or delete the value", rec[i])
+			return h, false
+		}
+	}
 
 	if id := hr.get(colHouseholdID); id == "" {
 		hr.fail(colHouseholdID, "is empty")
@@ -279,9 +474,7 @@ func (hr *householdRows) parseRow(rec []string, line int) (Household, bool) {
 	}
 	h.Status = hr.status()
 
-	if v := hr.get(colVillageCode); v != "" {
-		h.VillageCode = hr.intern(v)
-	}
+	h.VillageCode = hr.villageCode()
 	if v := hr.get(colHeadName); v != "" {
 		h.HeadName = strings.Clone(v)
 	}
@@ -317,6 +510,26 @@ func (hr *householdRows) parseRow(rec []string, line int) (Household, bool) {
 	return h, !hr.bad
 }
 
+// villageCode reads an optional village code, giving dots to one written
+// without them; each distinct value is checked once.
+func (hr *householdRows) villageCode() string {
+	s := hr.get(colVillageCode)
+	if s == "" {
+		return ""
+	}
+	if c, ok := hr.codes[s]; ok {
+		return c
+	}
+	c, ok := NormalizeVillageCode(s)
+	if !ok {
+		hr.fail(colVillageCode, "%s", villageCodeFault(s))
+		return ""
+	}
+	c = hr.intern(c)
+	hr.codes[strings.Clone(s)] = c
+	return c
+}
+
 func (hr *householdRows) round(s string) Round {
 	if r, ok := hr.rounds[s]; ok {
 		return r
@@ -343,6 +556,11 @@ func (hr *householdRows) number(col int) (float64, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseFloat(s, 64)
+	if err != nil && hr.decimalComma && strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
+		// Excel in an Indonesian or European locale writes "-6,9123" in a
+		// file it separates with semicolons: there the comma is unambiguous.
+		v, err = strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
+	}
 	if err != nil {
 		if strings.Count(s, ",") == 1 {
 			if _, err2 := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64); err2 == nil {
@@ -527,7 +745,9 @@ func (hr *householdRows) list(col int, seen map[string][]string, valid func(stri
 		return l
 	}
 	var out []string
-	for _, item := range strings.Split(s, ";") {
+	// ";" is the contract's separator; a "," cannot be part of a value, and
+	// people type it in files whose fields are separated by ";".
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' }) {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
