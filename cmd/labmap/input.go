@@ -22,5 +22,9 @@ func inputFlags(fs *flag.FlagSet) *inputFiles {
 	fs.StringVar(&in.opt.VillageCodeField, "village-code-field", "code", "property of the villages file that holds the village code")
 	fs.StringVar(&in.opt.VillageNameField, "village-name-field", "name", "property of the villages file that holds the village name")
 	fs.BoolVar(&in.opt.IgnoreUnknown, "ignore-unknown", false, "ignore unknown columns in the households file instead of rejecting it")
+	fs.Func("encoding", "text encoding of the households CSV: utf-8, also read when empty (UTF-16 is recognised by its byte order mark), or windows-1252, as Excel saves \"CSV\" on Windows", func(s string) (err error) {
+		in.opt.Encoding, err = data.ParseEncoding(s)
+		return err
+	})
 	return in
 }
