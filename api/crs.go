@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/paulmach/orb"
+
+	"labmap/data"
 )
 
 // The CRSs of OGC API Features Part 2. EPSG:4326 puts latitude first, as
@@ -88,12 +90,19 @@ func appendGeoJSONGeometry(buf []byte, crs string, mp orb.MultiPolygon) []byte {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
+			// RFC 7946: exterior rings counter-clockwise, holes clockwise, in
+			// longitude/latitude whatever the output CRS's axis order.
+			backwards := !data.WoundRFC7946(r, i > 0)
 			buf = append(buf, '[')
-			for j, pt := range r {
+			for j := range r {
 				if j > 0 {
 					buf = append(buf, ',')
 				}
-				buf = appendCoord(buf, crs, pt)
+				k := j
+				if backwards {
+					k = len(r) - 1 - j
+				}
+				buf = appendCoord(buf, crs, r[k])
 			}
 			buf = append(buf, ']')
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,8 +122,10 @@ type geoJSONGeometry struct {
 	Coordinates any    `json:"coordinates"`
 }
 
-// geometryOf writes a one-part multipolygon as a Polygon, as most GIS tools do.
+// geometryOf writes a one-part multipolygon as a Polygon, as most GIS tools
+// do, with its rings wound as RFC 7946 says.
 func geometryOf(mp orb.MultiPolygon) *geoJSONGeometry {
+	mp = OrientRFC7946(mp)
 	switch len(mp) {
 	case 0:
 		return nil
@@ -130,6 +133,59 @@ func geometryOf(mp orb.MultiPolygon) *geoJSONGeometry {
 		return &geoJSONGeometry{Type: "Polygon", Coordinates: mp[0]}
 	}
 	return &geoJSONGeometry{Type: "MultiPolygon", Coordinates: mp}
+}
+
+// WoundRFC7946 reports whether a ring is wound as RFC 7946 (section 3.1.6)
+// wants it in longitude/latitude: counter-clockwise for an exterior ring,
+// clockwise for a hole. A ring without area counts as wound either way.
+func WoundRFC7946(r orb.Ring, hole bool) bool {
+	a := signedArea2(r)
+	return a == 0 || (a > 0) != hole
+}
+
+// signedArea2 is twice the ring's signed area (shoelace), positive when it
+// runs counter-clockwise; a closing position is not needed.
+func signedArea2(r orb.Ring) float64 {
+	if len(r) < 3 {
+		return 0
+	}
+	// Relative to the first position, so that degrees far from 0 keep their
+	// precision.
+	o := r[0]
+	sum := 0.0
+	for i := 1; i+1 < len(r); i++ {
+		sum += (r[i][0]-o[0])*(r[i+1][1]-o[1]) - (r[i+1][0]-o[0])*(r[i][1]-o[1])
+	}
+	return sum
+}
+
+// OrientRFC7946 returns mp with exterior rings counter-clockwise and holes
+// clockwise. Readers of GeoJSON must not rely on it, but d3 and some web
+// tools do; files written by labmap follow it. mp is not modified: a polygon
+// that needs a ring reversed is copied, others are shared.
+func OrientRFC7946(mp orb.MultiPolygon) orb.MultiPolygon {
+	var out orb.MultiPolygon
+	for i, p := range mp {
+		cloned := false
+		for j, r := range p {
+			if WoundRFC7946(r, j > 0) {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(mp)
+			}
+			if !cloned {
+				out[i], cloned = slices.Clone(p), true
+			}
+			rev := slices.Clone(r)
+			rev.Reverse()
+			out[i][j] = rev
+		}
+	}
+	if out == nil {
+		return mp
+	}
+	return out
 }
 
 // featureWriter streams a FeatureCollection one feature per line, so large
