@@ -1,0 +1,49 @@
+package memory
+
+import (
+	"context"
+	"testing"
+
+	"labmap/data"
+)
+
+// TestRegion checks that the regency-level row and the districts' parent
+// are the dataset's region, named by the data or derived from the village
+// codes, and that Status carries it.
+func TestRegion(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		given data.Region
+		want  data.Region
+	}{
+		{"derived from the village codes", data.Region{},
+			data.Region{Code: "33.26", Name: data.Text{ID: "Wilayah 33.26", EN: "Region 33.26"}}},
+		{"named by the data", data.Region{Code: "33.75", Name: data.Text{ID: "Kota Pekalongan", EN: "Pekalongan City"}, Synthetic: true, Source: "test"},
+			data.Region{Code: "33.75", Name: data.Text{ID: "Kota Pekalongan", EN: "Pekalongan City"}, Synthetic: true, Source: "test"}},
+		{"name without code", data.Region{Name: data.Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"}},
+			data.Region{Code: "33.26", Name: data.Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := fixture()
+			ds.Region = tc.given
+			s, err := New(ds, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := s.Status(ctx)
+			if err != nil || st.Region != tc.want {
+				t.Errorf("Status().Region = %+v (err %v), want %+v", st.Region, err, tc.want)
+			}
+			reg, err := s.Stats(ctx, data.StatsQuery{Level: data.LevelRegency})
+			if err != nil || len(reg) != 1 || reg[0].Code != tc.want.Code || reg[0].Name != tc.want.Name.ID || reg[0].Households != 9 {
+				t.Errorf("regency rows = %+v (err %v), want one %s %q with 9 households", reg, err, tc.want.Code, tc.want.Name.ID)
+			}
+			districts, err := s.Stats(ctx, data.StatsQuery{Level: data.LevelDistrict})
+			if err != nil || len(districts) != 1 || districts[0].Parent != tc.want.Code {
+				t.Errorf("district rows = %+v (err %v), want parent %s", districts, err, tc.want.Code)
+			}
+		})
+	}
+}
