@@ -165,7 +165,7 @@ func ScanHouseholds(r io.Reader, file string, opt ReadOptions, fn func(h *Househ
 		}
 	}
 	if hr.textMore > 0 && hr.textFirst >= 0 {
-		ps.list[hr.textFirst].Msg += fmt.Sprintf(" (the same on %d more lines, not listed)", hr.textMore)
+		ps.list[hr.textFirst].Msg += fmt.Sprintf(" (the same on %s after it, not listed)", plural(hr.textMore, "more line"))
 	}
 	if rows == 0 && len(ps.list) == 0 {
 		ps.add(Problem{Line: 1 + d.lineBase, Msg: "the file has a header but no data rows"})
@@ -357,10 +357,10 @@ func (hr *householdRows) parseHeader(header []string, opt ReadOptions) bool {
 			more = ", ..."
 		}
 		hr.ps.add(Problem{Line: 1 + hr.lineBase, Msg: fmt.Sprintf(
-			"the header has no known column: split at %s, the delimiter found, it reads as %d columns, %s%s; "+
+			"the header has no known column: split at %s, the delimiter found, it reads as %s, %s%s; "+
 				"labmap finds a comma, semicolon, tab or | delimiter (or takes Excel's sep= first line) and needs the columns %s: "+
 				"save the file with one of those delimiters and name its columns as the data contract does",
-			delimiterName(hr.comma), hr.named, strings.Join(quoted, ", "), more, requiredNames())})
+			delimiterName(hr.comma), plural(hr.named, "column"), strings.Join(quoted, ", "), more, requiredNames())})
 		return false
 	}
 	for _, raw := range unknown {
@@ -377,6 +377,14 @@ func (hr *householdRows) parseHeader(header []string, opt ReadOptions) bool {
 		}
 	}
 	return len(hr.ps.list) == 0
+}
+
+// plural writes "1 line", "2 lines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // requiredNames lists the required columns for messages.
