@@ -2,8 +2,10 @@ package demo
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,7 +19,6 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"labmap/data"
-	"labmap/geo"
 )
 
 // smallHouseholds keeps most tests fast; the geography does not depend on it.
@@ -56,6 +57,25 @@ func villageIndex(ds data.Dataset) map[string]int {
 		m[v.Code] = i
 	}
 	return m
+}
+
+// readGz reads a gzipped villages file the way an import would.
+func readGz(t *testing.T, path string) []data.Village {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := data.ReadVillages(zr, path, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
 }
 
 func TestDeterministicFiles(t *testing.T) {
@@ -104,11 +124,71 @@ func TestGeographyIgnoresHouseholdCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range ds.Villages {
-		a, b := ds.Villages[i], big.Villages[i]
-		if a.Code != b.Code || a.Name != b.Name || !orb.Equal(a.Geometry, b.Geometry) {
-			t.Fatalf("village %d differs: %s %s vs %s %s", i, a.Code, a.Name, b.Code, b.Name)
+	if !reflect.DeepEqual(ds.Villages, big.Villages) || !reflect.DeepEqual(ds.Zones, big.Zones) ||
+		!reflect.DeepEqual(ds.Districts, big.Districts) || ds.Region != big.Region {
+		t.Error("the areas depend on the number of households")
+	}
+}
+
+// TestVillagesAreTheFile: the villages are the committed file's, read by
+// the importer's reader, with their real codes, names and raw geometry.
+func TestVillagesAreTheFile(t *testing.T) {
+	ds, _ := small(t)
+	file := readGz(t, BoundariesFile)
+	if len(file) != len(ds.Villages) {
+		t.Fatalf("%d villages, the file has %d", len(ds.Villages), len(file))
+	}
+	byCode := villageIndex(ds)
+	for _, f := range file {
+		i, ok := byCode[f.Code]
+		if !ok {
+			t.Errorf("village %s (%s) of the file is missing", f.Code, f.Name)
+			continue
 		}
+		v := ds.Villages[i]
+		if v.Name != f.Name || v.Kelurahan != f.Kelurahan || v.DistrictCode != f.DistrictCode || !orb.Equal(v.Geometry, f.Geometry) {
+			t.Errorf("village %s: got %s kelurahan=%v, the file has %s kelurahan=%v (or another geometry)",
+				f.Code, v.Name, v.Kelurahan, f.Name, f.Kelurahan)
+		}
+	}
+	if !slices.IsSortedFunc(ds.Villages, func(a, b data.Village) int { return strings.Compare(a.Code, b.Code) }) {
+		t.Error("villages are not in code order")
+	}
+}
+
+func TestRegion(t *testing.T) {
+	ds, _ := small(t)
+	r := ds.Region
+	if r.Code != "33.26" || r.Name.ID != "Kabupaten Pekalongan" || r.Name.EN != "Pekalongan Regency" || !r.Synthetic {
+		t.Errorf("region %+v", r)
+	}
+	for _, want := range []string{"github.com/cahyadsn/wilayah_boundaries 3c5a7960f4d227a38489094d84252bdbb3f978a5",
+		"MIT", "Kepmendagri No 300.2.2-2430 Tahun 2025"} {
+		if !strings.Contains(r.Source, want) {
+			t.Errorf("source %q does not mention %q", r.Source, want)
+		}
+	}
+}
+
+func TestReadSource(t *testing.T) {
+	tests := []struct {
+		name, file, want, err string
+	}{
+		{"all fields", `{"type":"FeatureCollection","labmap:source":{"source":"s 1","license":"MIT","basis":"law"},"features":[]}`,
+			"s 1 (MIT; law)", ""},
+		{"source only", `{"type":"FeatureCollection","labmap:source":{"source":"s 1"},"features":[]}`, "s 1", ""},
+		{"after the features", `{"type":"FeatureCollection","features":[{"type":"Feature"}],"labmap:source":{"source":"s"}}`, "s", ""},
+		{"missing", `{"type":"FeatureCollection","features":[]}`, "", `no "labmap:source" member`},
+		{"empty source", `{"labmap:source":{"license":"MIT"}}`, "", `"source" is empty`},
+		{"not an object", `[1]`, "", "not a GeoJSON object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readSource(strings.NewReader(tc.file))
+			if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("readSource = %q, %v; want %q, error containing %q", got, err, tc.want, tc.err)
+			}
+		})
 	}
 }
 
@@ -133,12 +213,7 @@ func TestDistricts(t *testing.T) {
 		t.Errorf("%d villages, want 285", len(ds.Villages))
 	}
 	kelurahan := 0
-	seen := map[string]bool{}
 	for _, v := range ds.Villages {
-		if seen[v.Code] {
-			t.Errorf("village code %s twice", v.Code)
-		}
-		seen[v.Code] = true
 		if v.Kelurahan {
 			kelurahan++
 		}
@@ -162,81 +237,20 @@ func TestDistricts(t *testing.T) {
 			if d.Code != tc.code || d.Name != tc.name {
 				t.Fatalf("district %d is %s %s", i, d.Code, d.Name)
 			}
-			if len(d.Geometry) != 1 {
-				t.Errorf("district is %d pieces, want one", len(d.Geometry))
+			if d.Geometry != nil {
+				t.Error("district has a geometry; the import dissolves it from the villages")
 			}
 			n, kel := 0, 0
-			names := map[string]bool{}
 			for _, v := range ds.Villages {
-				if v.DistrictCode != tc.code {
-					continue
-				}
-				n++
-				if v.Kelurahan {
-					kel++
-				}
-				if names[v.Name] {
-					t.Errorf("two villages named %s", v.Name)
-				}
-				names[v.Name] = true
-			}
-			if n != tc.villages || kel != tc.kelurahan {
-				t.Errorf("%d villages (%d kelurahan), want %d (%d)", n, kel, tc.villages, tc.kelurahan)
-			}
-		})
-	}
-}
-
-func TestPilotVillages(t *testing.T) {
-	ds, gy := small(t)
-	byCode := villageIndex(ds)
-	tests := []struct {
-		code, name, district, zone string
-		kind                       data.ZoneKind
-	}{
-		{"33.26.14.2009", "Kertijayan", "33.26.14", "urban-kertijayan", data.ZoneUrban},
-		{"33.26.15.2014", "Mulyorejo", "33.26.15", "coastal-mulyorejo", data.ZoneCoastal},
-		{"33.26.02.2008", "Botosari", "33.26.02", "forest-botosari", data.ZoneForest},
-	}
-	if len(ds.Zones) != len(tests) {
-		t.Fatalf("%d zones, want %d", len(ds.Zones), len(tests))
-	}
-	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			vi, ok := byCode[tc.code]
-			if !ok {
-				t.Fatalf("no village %s", tc.code)
-			}
-			v := ds.Villages[vi]
-			if v.Name != tc.name || v.DistrictCode != tc.district || v.Kelurahan {
-				t.Errorf("village %s is %s in %s (kelurahan %v)", tc.code, v.Name, v.DistrictCode, v.Kelurahan)
-			}
-			z := ds.Zones[i]
-			if z.ID != tc.zone || z.Kind != tc.kind || z.Name == "" {
-				t.Errorf("zone %d is %q %q %q", i, z.ID, z.Kind, z.Name)
-			}
-			if !slices.Contains(z.VillageCodes, tc.code) || len(z.VillageCodes) < 2 {
-				t.Errorf("zone %s villages %v: want the pilot and its neighbours", z.ID, z.VillageCodes)
-			}
-			for _, c := range gy.villages[vi].cells {
-				if !planar.MultiPolygonContains(z.Geometry, gy.grid.centre[c]) {
-					t.Fatalf("cell %s of %s is outside zone %s", geo.CellString(gy.grid.cells[c]), tc.name, z.ID)
-				}
-			}
-			// The zone is exactly the pilot and the villages sharing an edge with it.
-			var want []string
-			for _, c := range gy.villages[vi].cells {
-				for _, j := range gy.grid.nbr[c] {
-					if j >= 0 && int(gy.villageOf[j]) != vi {
-						want = append(want, ds.Villages[gy.villageOf[j]].Code)
+				if v.DistrictCode == tc.code {
+					n++
+					if v.Kelurahan {
+						kel++
 					}
 				}
 			}
-			want = append(want, tc.code)
-			slices.Sort(want)
-			want = slices.Compact(want)
-			if !slices.Equal(z.VillageCodes, want) {
-				t.Errorf("zone %s villages %v, want %v", z.ID, z.VillageCodes, want)
+			if n != tc.villages || kel != tc.kelurahan {
+				t.Errorf("%d villages (%d kelurahan), want %d (%d)", n, kel, tc.villages, tc.kelurahan)
 			}
 		})
 	}
@@ -246,163 +260,213 @@ func TestPilotVillages(t *testing.T) {
 			mulyorejo = append(mulyorejo, v.Code)
 		}
 	}
-	if len(mulyorejo) != 2 || mulyorejo[0] == mulyorejo[1] || data.DistrictCodeOf(mulyorejo[0]) != "33.26.09" {
-		t.Errorf("villages named Mulyorejo: %v, want one in Kesesi and one in Tirto", mulyorejo)
+	if !slices.Equal(mulyorejo, []string{"33.26.09.2020", "33.26.15.2014"}) {
+		t.Errorf("villages named Mulyorejo: %v, want 33.26.09.2020 (Kesesi) and 33.26.15.2014 (Tirto)", mulyorejo)
 	}
 }
 
-func TestPolygonsValid(t *testing.T) {
-	ds, _ := small(t)
-	check := func(what, code string, mp orb.MultiPolygon) {
-		if len(mp) == 0 {
-			t.Errorf("%s %s has no geometry", what, code)
-		}
-		for i, p := range mp {
-			if err := geo.ValidatePolygon(p); err != nil {
-				t.Errorf("%s %s polygon %d: %v", what, code, i, err)
-			}
-		}
-	}
-	for _, v := range ds.Villages {
-		check("village", v.Code, v.Geometry)
-		if len(v.Geometry) != 1 {
-			t.Errorf("village %s is %d pieces, want one", v.Code, len(v.Geometry))
-		}
-	}
-	for _, d := range ds.Districts {
-		check("district", d.Code, d.Geometry)
-	}
-	for _, z := range ds.Zones {
-		check("zone", z.ID, z.Geometry)
-	}
-}
-
-// TestVillagesTileRegency samples a dense grid: every point on a regency
-// cell lies in exactly one village, and every point well inside the outline
-// lies on a regency cell.
-func TestVillagesTileRegency(t *testing.T) {
+// TestZones: each lab is its real pilot village and the real villages
+// around it, and no village is in two labs.
+func TestZones(t *testing.T) {
 	ds, gy := small(t)
-	bounds := make([]orb.Bound, len(ds.Villages))
-	for i, v := range ds.Villages {
-		bounds[i] = v.Geometry.Bound()
-	}
-	b := outline.Bound()
-	border := orb.LineString(outline)
-	const step = 0.0013 // about 140 m, finer than a cell
-	points, multiple, missing, elsewhere, gaps := 0, 0, 0, 0, 0
-	for lat := b.Min[1] + step/3; lat < b.Max[1]; lat += step {
-		for lon := b.Min[0] + step/7; lon < b.Max[0]; lon += step {
-			p := orb.Point{lon, lat}
-			ci, onCell := gy.grid.index[geo.Cell(p, cellRes)]
-			if !onCell {
-				if planar.RingContains(outline, p) && distToLineKm(p, border) > 0.5 {
-					gaps++
-				}
-				continue
-			}
-			points++
-			n := 0
-			for i := range ds.Villages {
-				if bounds[i].Contains(p) && planar.MultiPolygonContains(ds.Villages[i].Geometry, p) {
-					n++
-					if i != int(gy.villageOf[ci]) {
-						elsewhere++
-					}
-				}
-			}
-			switch {
-			case n == 0:
-				missing++
-			case n > 1:
-				multiple++
-			}
-		}
-	}
-	if points < 30000 {
-		t.Fatalf("only %d sample points", points)
-	}
-	// H3 draws cell edges as great-circle arcs, the polygons as straight
-	// lines in lon/lat: a point within centimetres of a border can fall on
-	// the other side of it. That is a handful of points, never a pattern.
-	if frac := float64(multiple+missing+elsewhere) / float64(points); frac > 1e-3 {
-		t.Errorf("of %d points %d lie in several villages, %d in none, %d in another village than their H3 cell's",
-			points, multiple, missing, elsewhere)
-	}
-	if gaps > 0 {
-		t.Errorf("%d points well inside the outline lie in no village", gaps)
-	}
-}
-
-func TestCoastalDistrictsTouchSea(t *testing.T) {
-	ds, _ := small(t)
-	// A district reaches the sea when its boundary comes within a cell of
-	// the shoreline.
 	tests := []struct {
-		name  string
-		coast bool
+		id, pilot, name string
+		kind            data.ZoneKind
+		villages        []string
 	}{
-		{"Wonokerto", true}, {"Siwalan", true}, {"Tirto", true},
-		{"Kajen", false}, {"Kedungwuni", false}, {"Petungkriyono", false},
+		{"urban-kertijayan", "33.26.14.2009", "Kertijayan", data.ZoneUrban, []string{"33.26.14.1002", "33.26.14.1008",
+			"33.26.14.2001", "33.26.14.2003", "33.26.14.2007", "33.26.14.2009", "33.26.14.2010"}},
+		{"coastal-mulyorejo", "33.26.15.2014", "Mulyorejo", data.ZoneCoastal, []string{"33.26.15.2012", "33.26.15.2013",
+			"33.26.15.2014", "33.26.15.2015", "33.26.19.2001", "33.26.19.2013"}},
+		{"forest-botosari", "33.26.02.2008", "Botosari", data.ZoneForest, []string{"33.26.02.2005", "33.26.02.2007",
+			"33.26.02.2008", "33.26.02.2009", "33.26.02.2015", "33.26.03.2001"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			i := slices.IndexFunc(ds.Districts, func(d data.District) bool { return d.Name == tc.name })
-			if i < 0 {
-				t.Fatalf("no district %s", tc.name)
+	if len(ds.Zones) != len(tests) {
+		t.Fatalf("%d zones, want %d", len(ds.Zones), len(tests))
+	}
+	byCode := villageIndex(ds)
+	seen := map[string]string{}
+	for i, tc := range tests {
+		t.Run(tc.id, func(t *testing.T) {
+			z := ds.Zones[i]
+			if z.ID != tc.id || z.Kind != tc.kind || z.Geometry != nil {
+				t.Errorf("zone %d is %s (%s), geometry %v", i, z.ID, z.Kind, z.Geometry != nil)
 			}
-			best := 1e9
-			for _, p := range ds.Districts[i].Geometry {
-				for _, q := range p[0] {
-					best = min(best, distToLineKm(q, shoreline))
+			if v := ds.Villages[byCode[tc.pilot]]; v.Name != tc.name {
+				t.Errorf("pilot %s is %s, want %s", tc.pilot, v.Name, tc.name)
+			}
+			if !slices.Equal(z.VillageCodes, tc.villages) {
+				t.Errorf("villages %v, want %v", z.VillageCodes, tc.villages)
+			}
+			pilot := newShape(ds.Villages[byCode[tc.pilot]].Geometry)
+			for _, c := range z.VillageCodes {
+				if other, dup := seen[c]; dup {
+					t.Errorf("village %s is in %s and %s", c, other, z.ID)
 				}
-			}
-			if got := best < 0.35; got != tc.coast {
-				t.Errorf("nearest point to the shore %.2f km; coastal = %v, want %v", best, got, tc.coast)
+				seen[c] = z.ID
+				if gy.villages[byCode[c]].zone != i {
+					t.Errorf("village %s does not know it is in %s", c, z.ID)
+				}
+				if s := newShape(ds.Villages[byCode[c]].Geometry); !pilot.nearKm(&s, zoneReachKm) {
+					t.Errorf("village %s is more than %.1f km from %s", c, zoneReachKm, tc.name)
+				}
 			}
 		})
 	}
 }
 
+// TestShoreline: the shore found in the data is the Java Sea coast west of
+// Kota Pekalongan, checked against the city's own real boundaries.
+func TestShoreline(t *testing.T) {
+	_, gy := small(t)
+	sl := gy.shoreline
+	west, east := sl[0], sl[len(sl)-1]
+	if km := distKm(west, east); km < 7 {
+		t.Errorf("shoreline %v to %v is %.1f km long, want the 8 km of coast", west, east, km)
+	}
+	for _, p := range sl {
+		if p[1] < -6.87 {
+			t.Errorf("shore point %v lies south of the coast", p)
+		}
+	}
+	kota := readGz(t, filepath.Join("..", "testdata", "kota-pekalongan-villages.geojson.gz"))
+	nearest := math.Inf(1)
+	for _, v := range kota {
+		s := newShape(v.Geometry)
+		for _, p := range sl {
+			if s.contains(p) {
+				t.Errorf("shore point %v lies in Kota Pekalongan (%s %s)", p, v.Code, v.Name)
+			}
+		}
+		for _, poly := range v.Geometry {
+			nearest = min(nearest, lineKm(east, orb.LineString(poly[0])))
+		}
+	}
+	if nearest > 0.5 {
+		t.Errorf("the shore ends %.2f km from Kota Pekalongan, want it to end where the city begins", nearest)
+	}
+}
+
+// TestSettings: villages of the coastal kecamatan on the shore are coast,
+// the pilots have their labs' settings, inland villages are not coast.
+func TestSettings(t *testing.T) {
+	ds, gy := small(t)
+	byCode := villageIndex(ds)
+	tests := []struct {
+		code, name string
+		want       setting
+	}{
+		{"33.26.15.2014", "Mulyorejo", coast},
+		{"33.26.15.2015", "Jeruksari", coast},
+		{"33.26.17.2011", "Depok", coast},
+		{"33.26.19.2012", "Api-Api", coast},
+		{"33.26.15.2001", "Wuled", town},
+		{"33.26.17.2001", "Mejasem", lowland},
+		{"33.26.09.2020", "Mulyorejo", lowland},
+		{"33.26.14.2009", "Kertijayan", town},
+		{"33.26.02.2008", "Botosari", upland},
+		{"33.26.04.2001", "", upland},
+	}
+	for _, tc := range tests {
+		t.Run(tc.code, func(t *testing.T) {
+			v := gy.villages[byCode[tc.code]]
+			if tc.name != "" && v.Name != tc.name {
+				t.Fatalf("village %s is %s, want %s", tc.code, v.Name, tc.name)
+			}
+			if v.setting != tc.want {
+				t.Errorf("%s %s is setting %d, want %d", v.Code, v.Name, v.setting, tc.want)
+			}
+		})
+	}
+	for i := range gy.villages {
+		v := &gy.villages[i]
+		onShore := gy.shoreKmOf(v) < 0.3
+		if districts[v.district].setting == coast && onShore && v.setting != coast {
+			t.Errorf("%s %s touches the shore but is not coast", v.Code, v.Name)
+		}
+		if v.setting == coast && districts[v.district].setting != coast {
+			t.Errorf("%s %s is coast outside the coastal kecamatan", v.Code, v.Name)
+		}
+	}
+}
+
+// TestHouseholdsInTheirVillages checks every household against the raw
+// polygons with orb's own test: inside its village and inside no other,
+// so that no overlap of the file makes it ambiguous.
 func TestHouseholdsInTheirVillages(t *testing.T) {
 	ds, _ := small(t)
 	byCode := villageIndex(ds)
-	polys := make([]orb.MultiPolygon, len(ds.Villages))
+	bounds := make([]orb.Bound, len(ds.Villages))
 	for i, v := range ds.Villages {
-		polys[i] = v.Geometry
+		bounds[i] = v.Geometry.Bound()
 	}
-	idx := geo.NewPolygonIndex(polys)
 	type first struct {
 		loc  orb.Point
 		head string
 	}
 	firsts := map[string]first{}
 	perRound := map[data.Round]int{}
+	perVillage := map[string]int{}
 	for _, h := range ds.Households {
 		perRound[h.Round]++
 		vi, ok := byCode[h.VillageCode]
 		if !ok {
 			t.Fatalf("household %s: unknown village %s", h.ID, h.VillageCode)
 		}
-		if got := idx.Find(h.Loc); got != vi {
-			t.Fatalf("household %s at %v: in village index %d, want %s", h.ID, h.Loc, got, h.VillageCode)
-		}
 		if !strings.HasPrefix(h.ID, digits(h.VillageCode)+"-") {
 			t.Errorf("household %s in village %s", h.ID, h.VillageCode)
 		}
 		f, seen := firsts[h.ID]
-		if !seen {
-			firsts[h.ID] = first{h.Loc, h.HeadName}
-		} else if f.loc != h.Loc || f.head != h.HeadName {
-			t.Errorf("household %s moved or changed head between rounds", h.ID)
+		if seen {
+			if f.loc != h.Loc || f.head != h.HeadName {
+				t.Errorf("household %s moved or changed head between rounds", h.ID)
+			}
+			continue
+		}
+		firsts[h.ID] = first{h.Loc, h.HeadName}
+		perVillage[h.VillageCode]++
+		if !planar.MultiPolygonContains(ds.Villages[vi].Geometry, h.Loc) {
+			t.Errorf("household %s at %v lies outside its village %s", h.ID, h.Loc, h.VillageCode)
+		}
+		for j, v := range ds.Villages {
+			if j != vi && bounds[j].Contains(h.Loc) && planar.MultiPolygonContains(v.Geometry, h.Loc) {
+				t.Errorf("household %s of %s at %v lies in village %s too", h.ID, h.VillageCode, h.Loc, v.Code)
+			}
 		}
 	}
 	if len(firsts) != smallHouseholds {
 		t.Errorf("%d distinct households, want %d", len(firsts), smallHouseholds)
 	}
+	if len(perVillage) != len(ds.Villages) {
+		t.Errorf("households in %d villages, want all %d", len(perVillage), len(ds.Villages))
+	}
 	for _, r := range RoundDates(DefaultRounds) {
 		if perRound[r] != smallHouseholds {
 			t.Errorf("round %s has %d households, want %d", r, perRound[r], smallHouseholds)
 		}
+	}
+}
+
+// TestExclusiveInOverlaps makes sure the file does overlap, so that the
+// test above tests something: some point of some village lies in another.
+func TestExclusiveInOverlaps(t *testing.T) {
+	_, gy := small(t)
+	overlapping := 0
+	for i := range gy.villages {
+		v := &gy.villages[i]
+		for _, poly := range v.Geometry {
+			for _, p := range poly[0] {
+				for _, j := range v.rivals {
+					o := &gy.villages[j]
+					if o.shape.contains(p) && !gy.exclusive(i, p) {
+						overlapping++
+					}
+				}
+			}
+		}
+	}
+	if overlapping == 0 {
+		t.Error("no vertex of any village lies in another: the overlaps this generator avoids are not there")
 	}
 }
 
@@ -620,12 +684,12 @@ func TestPlaces(t *testing.T) {
 	byCode := villageIndex(ds)
 	var occ [numSettings]map[string]int
 	var hh [numSettings]int
-	var cells [numSettings]int
+	var area [numSettings]float64
 	for s := range occ {
 		occ[s] = map[string]int{}
 	}
 	for _, v := range gy.villages {
-		cells[v.setting] += len(v.cells)
+		area[v.setting] += v.areaKm2
 	}
 	first := RoundDates(1)[0]
 	for _, h := range ds.Households {
@@ -658,9 +722,58 @@ func TestPlaces(t *testing.T) {
 			}
 		})
 	}
-	density := func(s setting) float64 { return float64(hh[s]) / float64(cells[s]) }
+	density := func(s setting) float64 { return float64(hh[s]) / area[s] }
 	if density(town) < 5*density(upland) {
-		t.Errorf("town %.2f households a cell, upland %.2f: towns should be far denser", density(town), density(upland))
+		t.Errorf("town %.1f households a km², upland %.1f: towns should be far denser", density(town), density(upland))
+	}
+	kel, desa := 0.0, 0.0
+	var kelArea, desaArea float64
+	for i, v := range gy.villages {
+		n := 0.0
+		for _, h := range ds.Households {
+			if h.Round == first && h.VillageCode == v.Code {
+				n++
+			}
+		}
+		if v.Kelurahan {
+			kel, kelArea = kel+n, kelArea+gy.villages[i].areaKm2
+		} else {
+			desa, desaArea = desa+n, desaArea+gy.villages[i].areaKm2
+		}
+	}
+	if kel/kelArea < 3*desa/desaArea {
+		t.Errorf("kelurahan %.1f households a km², desa %.1f: kelurahan should be dense", kel/kelArea, desa/desaArea)
+	}
+}
+
+// TestCheckDataset: the generated dataset passes the import's checks, which
+// clean the raw villages and dissolve the kecamatan and labs from them.
+func TestCheckDataset(t *testing.T) {
+	ds, err := Generate(Options{Households: 1000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]string, len(ds.Households))
+	for i, h := range ds.Households {
+		codes[i] = h.VillageCode
+	}
+	if err := data.CheckDataset(&ds, "demo households"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds.Districts {
+		if len(d.Geometry) == 0 {
+			t.Errorf("district %s %s has no geometry after the check", d.Code, d.Name)
+		}
+	}
+	for _, z := range ds.Zones {
+		if len(z.Geometry) == 0 {
+			t.Errorf("zone %s has no geometry after the check", z.ID)
+		}
+	}
+	for i, h := range ds.Households {
+		if h.VillageCode != codes[i] {
+			t.Fatalf("household %s moved from %s to %s", h.ID, codes[i], h.VillageCode)
+		}
 	}
 }
 
@@ -699,23 +812,40 @@ func TestOptionsRejected(t *testing.T) {
 }
 
 // TestFilesLoadBack reads the written files with the importer and gets the
-// dataset back unchanged.
+// dataset back: the households unchanged, the villages as the real file has
+// them.
 func TestFilesLoadBack(t *testing.T) {
 	ds, _ := small(t)
 	dir := t.TempDir()
 	if err := WriteFiles(context.Background(), ds, dir); err != nil {
 		t.Fatal(err)
 	}
-	got, err := data.LoadFiles(context.Background(), data.Files{
+	files := data.Files{
 		Households: filepath.Join(dir, HouseholdsFile), Villages: filepath.Join(dir, VillagesFile),
 		Zones: filepath.Join(dir, ZonesFile), Districts: filepath.Join(dir, DistrictsFile),
-	}, data.ReadOptions{})
+	}
+	fh, err := os.Open(files.Villages)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Households) != len(ds.Households) || len(got.Villages) != len(ds.Villages) {
-		t.Fatalf("read %d households, %d villages; wrote %d, %d", len(got.Households), len(got.Villages),
-			len(ds.Households), len(ds.Villages))
+	raw, err := data.ReadVillages(fh, files.Villages, data.ReadOptions{})
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ds.Villages {
+		a, b := ds.Villages[i], raw[i]
+		if a.Code != b.Code || a.Name != b.Name || !sameArea(a.Geometry, b.Geometry) {
+			t.Fatalf("village %s changed on the way through the file", a.Code)
+		}
+	}
+	got, err := data.LoadFiles(context.Background(), files, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Households) != len(ds.Households) || len(got.Villages) != len(ds.Villages) || len(got.Zones) != len(ds.Zones) {
+		t.Fatalf("read %d households, %d villages, %d zones; wrote %d, %d, %d", len(got.Households), len(got.Villages),
+			len(got.Zones), len(ds.Households), len(ds.Villages), len(ds.Zones))
 	}
 	for i := range ds.Households {
 		a, b := ds.Households[i], got.Households[i]
@@ -724,11 +854,37 @@ func TestFilesLoadBack(t *testing.T) {
 			t.Fatalf("household row %d:\nwrote %+v\nread  %+v", i, a, b)
 		}
 	}
-	for i := range ds.Villages {
-		if !orb.Equal(ds.Villages[i].Geometry, got.Villages[i].Geometry) || ds.Villages[i].Name != got.Villages[i].Name {
-			t.Fatalf("village %s changed on the way through the file", ds.Villages[i].Code)
+	for i, z := range ds.Zones {
+		if !slices.Equal(z.VillageCodes, got.Zones[i].VillageCodes) {
+			t.Errorf("zone %s: read villages %v, wrote %v", z.ID, got.Zones[i].VillageCodes, z.VillageCodes)
 		}
 	}
+}
+
+// sameArea compares geometries up to ring orientation, which a writer may
+// change for RFC 7946: the same rings, vertex for vertex, either way round.
+func sameArea(a, b orb.MultiPolygon) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for k := range a[i] {
+			r, s := a[i][k], b[i][k]
+			if !orb.Equal(r, s) && !orb.Equal(r, reversed(s)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func reversed(r orb.Ring) orb.Ring {
+	out := slices.Clone(r)
+	slices.Reverse(out)
+	return out
 }
 
 func equalHousehold(a, b data.Household) bool {
@@ -749,6 +905,19 @@ func TestWriteFilesCancelled(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("cancelled WriteFiles left %d files", len(entries))
+	}
+}
+
+// BenchmarkGenerateDefault is what `labmap serve` builds at every start.
+func BenchmarkGenerateDefault(b *testing.B) {
+	for b.Loop() {
+		ds, err := Generate(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ds.Households) != DefaultHouseholds*DefaultRounds {
+			b.Fatalf("%d rows", len(ds.Households))
+		}
 	}
 }
 

@@ -6,414 +6,166 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
 
-	"labmap/geo"
+	"labmap/data"
 )
 
-// village is a generated desa or kelurahan with its cells.
+// village is one real desa or kelurahan with what the generator derives
+// from it.
 type village struct {
-	district  int
-	code      string
-	name      string
-	kelurahan bool
-	setting   setting
-	seed      int32
-	cells     []int32 // ascending
-	pop       float64 // share of the regency's people
-	zone      int     // position in pilots, -1 outside the labs
-	adjacent  []int   // villages sharing a cell edge, ascending
+	data.Village
+	district int // position in districts
+	shape    shape
+	// rivals are the villages whose bounds meet this one's: the only ones
+	// whose raw polygons can overlap it.
+	rivals  []int
+	areaKm2 float64
+	setting setting
+	pop     float64 // share of the regency's people
+	zone    int     // position in pilots, -1 outside the labs
 }
 
-// geography is the generated regency: cells, districts, villages and zones.
+// geography is the real regency: its villages in code order, the lab zones
+// and the shoreline, all read from the boundary file.
 type geography struct {
-	grid          *grid
-	districtOf    []int32 // per cell
-	villageOf     []int32 // per cell, position in villages
-	districtCells [][]int32
-	seedPaths     [][]int32 // per district: its centre cell, then the path to the sea if any
-	villages      []village // ordered by code
-	zones         [len(pilots)][]int
-	pilotVillage  [len(pilots)]int
+	source    string
+	villages  []village
+	zones     [len(pilots)][]int // positions in villages, ascending
+	shoreline orb.LineString
+	// settlements are where each village's people live; drawn from the
+	// seed, the same for any number of households.
+	settlements []settlement
 }
 
-// buildGeography grows the 19 kecamatan and 285 villages over the regency's
-// cells. It depends only on the seed, never on the household count.
+// Shoreline and setting rules.
+const (
+	// edgeStepDeg is the longitude step (about 220 m) at which the
+	// regency's northern edge is sampled.
+	edgeStepDeg = 0.002
+	// shoreBreakKm ends the shoreline where the northern edge turns south by
+	// more than this within one step: there the edge runs north-south and is
+	// a land border (Kota Pekalongan to the east, Pemalang to the west), not
+	// the coast, which runs east-west.
+	shoreBreakKm = 1.0
+	// shoreKm is how near the shoreline a village of a coastal kecamatan
+	// must come to be a coastal village.
+	shoreKm = 2.0
+)
+
+// buildGeography reads the boundary file and derives the districts'
+// villages, the labs, the shoreline and every village's setting and
+// population. It depends only on the seed, never on the household count.
 func buildGeography(seed uint64) (*geography, error) {
-	rnd := newRand(seed, streamGeography, 0)
-	g, err := newGrid(outline)
+	b, err := readBoundaries()
 	if err != nil {
 		return nil, err
 	}
-	t := newTerrain(rnd)
-	gw := newGrower(g, &t)
-	n := len(g.cells)
-	gy := &geography{grid: g, districtOf: make([]int32, n), villageOf: make([]int32, n)}
-
-	// Districts: seeded at their centres (plus a path to the sea for the
-	// coastal ones), grown to sizes proportional to their areas.
-	all := make([]int32, n)
-	region := make([]int32, n)
-	for i := range all {
-		all[i] = int32(i)
+	gy := &geography{source: b.source}
+	slices.SortStableFunc(b.villages, func(x, y data.Village) int { return cmp.Compare(x.Code, y.Code) })
+	districtOf := make(map[string]int, len(districts))
+	for d, spec := range districts {
+		districtOf[spec.code] = d
 	}
-	seeds := make([][]int32, len(districts))
-	target := make([]float64, len(districts))
-	totalArea := 0.0
-	for _, d := range districts {
-		totalArea += d.areaKm2
-	}
-	claimed := make(map[int32]int)
-	for i, d := range districts {
-		path := g.walk(append([]orb.Point{d.centre}, d.shore...))
-		if len(path) == 0 {
-			path = []int32{g.nearest(d.centre)}
+	gy.villages = make([]village, len(b.villages))
+	for i, v := range b.villages {
+		d, ok := districtOf[v.DistrictCode]
+		if !ok {
+			return nil, fmt.Errorf("demo: %s: village %s (%s) is in no kecamatan of %s", BoundariesFile, v.Code, v.Name, "33.26")
 		}
-		for _, c := range path {
-			if other, dup := claimed[c]; dup {
-				return nil, fmt.Errorf("demo: seed paths of %s and %s cross", districts[other].name, d.name)
-			}
-			claimed[c] = i
-		}
-		seeds[i] = path
-		target[i] = d.areaKm2 / totalArea * float64(n)
+		sh := newShape(v.Geometry)
+		gy.villages[i] = village{Village: v, district: d, shape: sh, areaKm2: sh.areaKm2(), zone: -1}
 	}
-	gw.growSized(all, region, 0, seeds, target, 40, gy.districtOf)
-	gy.seedPaths = seeds
-	gy.districtCells = make([][]int32, len(districts))
-	for i, d := range gy.districtOf {
-		gy.districtCells[d] = append(gy.districtCells[d], int32(i))
-	}
-
-	// Villages inside each district.
-	var vs []village
-	for d := range districts {
-		dv, err := gy.growVillages(rnd, gw, d)
-		if err != nil {
-			return nil, err
-		}
-		vs = append(vs, dv...)
-	}
-	gy.villages = vs
-	gy.indexVillages()
-	if err := gy.placePilots(rnd); err != nil {
+	if err := gy.checkCounts(); err != nil {
 		return nil, err
 	}
-	gy.assignCodesAndNames(rnd)
-
-	// Order villages by code; everything that refers to them is rebuilt.
-	order := make([]int, len(gy.villages))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(gy.villages[a].code, gy.villages[b].code) })
-	sorted := make([]village, len(order))
-	for i, o := range order {
-		sorted[i] = gy.villages[o]
-	}
-	gy.villages = sorted
-	gy.indexVillages()
 	for i := range gy.villages {
 		v := &gy.villages[i]
-		for p := range pilots {
-			if v.code == pilots[p].code {
-				gy.pilotVillage[p] = i
+		for j := range gy.villages {
+			if j != i && v.shape.bound.Intersects(gy.villages[j].shape.bound) {
+				v.rivals = append(v.rivals, j)
 			}
 		}
 	}
 	if err := gy.buildZones(); err != nil {
 		return nil, err
 	}
+	if err := gy.findShoreline(); err != nil {
+		return nil, err
+	}
 	gy.assignSettings()
-	gy.assignPopulation(rnd)
+	gy.assignPopulation(newRand(seed, streamGeography, 0))
+	gy.settlements = make([]settlement, len(gy.villages))
+	for i := range gy.villages {
+		if gy.settlements[i], err = gy.settle(newRand(seed, streamSettlements, uint64(i)), i); err != nil {
+			return nil, err
+		}
+	}
 	return gy, nil
 }
 
-// growVillages places the district's village seeds and grows the villages.
-// Kelurahan seeds sit near the district centre, where the town is; desa
-// seeds spread over the rest by best-candidate sampling. A coastal district's
-// last seed-path cell, on the shore, seeds a desa so that a village there
-// touches the sea (in Tirto it becomes Mulyorejo).
-func (gy *geography) growVillages(rnd *rand.Rand, gw *grower, d int) ([]village, error) {
-	spec := districts[d]
-	g := gy.grid
-	districtSeeds := gy.seedPaths[d]
-	cells := gy.districtCells[d]
-	if len(cells) < spec.villages {
-		return nil, fmt.Errorf("demo: %s has %d cells for %d villages", spec.name, len(cells), spec.villages)
-	}
-	var seeds []int32
-	used := make(map[int32]bool)
-	add := func(c int32) {
-		seeds = append(seeds, c)
-		used[c] = true
-	}
-	bestOf := func(cands []int32, tries int) int32 {
-		best, bestD := int32(-1), -1.0
-		for k := 0; k < tries; k++ {
-			c := cands[rnd.IntN(len(cands))]
-			if used[c] {
-				continue
-			}
-			dmin := math.Inf(1)
-			for _, s := range seeds {
-				dmin = min(dmin, distKm(g.centre[c], g.centre[s]))
-			}
-			if dmin > bestD {
-				best, bestD = c, dmin
-			}
-		}
-		if best < 0 {
-			for _, c := range cands {
-				if !used[c] {
-					return c
-				}
-			}
-		}
-		return best
-	}
-
-	centre := districtSeeds[0]
-	byCentre := slices.Clone(cells)
-	slices.SortStableFunc(byCentre, func(a, b int32) int {
-		return cmp.Compare(distKm(g.centre[a], g.centre[centre]), distKm(g.centre[b], g.centre[centre]))
-	})
-	townCells := byCentre[:min(len(byCentre), max(16, 8*spec.kelurahan))]
-	for k := 0; k < spec.kelurahan; k++ {
-		add(bestOf(townCells, 24))
-	}
-	if len(spec.shore) > 0 {
-		add(districtSeeds[len(districtSeeds)-1])
-	}
-	for len(seeds) < spec.villages {
-		add(bestOf(cells, 12))
-	}
-
-	groups := make([][]int32, len(seeds))
-	target := make([]float64, len(seeds))
-	wsum := 0.0
-	for i, s := range seeds {
-		groups[i] = []int32{s}
-		w := 0.6 + 0.9*rnd.Float64()
-		if len(spec.shore) > 0 && s == districtSeeds[len(districtSeeds)-1] {
-			w = 1.4 // the shore desa; in Tirto the coastal lab
-		}
-		if i < spec.kelurahan {
-			w = 0.35 + 0.2*rnd.Float64()
-		}
-		target[i] = w
-		wsum += w
-	}
-	for i := range target {
-		target[i] *= float64(len(cells)) / wsum
-	}
-	owner := make([]int32, len(g.cells))
-	gw.growSized(cells, gy.districtOf, int32(d), groups, target, 25, owner)
-
-	out := make([]village, len(seeds))
-	for i, s := range seeds {
-		out[i] = village{district: d, kelurahan: i < spec.kelurahan, seed: s, zone: -1}
-	}
-	for _, c := range cells {
-		v := &out[owner[c]]
-		v.cells = append(v.cells, c)
-	}
-	return out, nil
-}
-
-// indexVillages fills villageOf and each village's adjacent list from the
-// current order of gy.villages.
-func (gy *geography) indexVillages() {
-	for vi := range gy.villages {
-		for _, c := range gy.villages[vi].cells {
-			gy.villageOf[c] = int32(vi)
+// checkCounts holds the file to the kecamatan table: the same villages and
+// kelurahan per kecamatan, and both villages called Mulyorejo.
+func (gy *geography) checkCounts() error {
+	var n, kel [len(districts)]int
+	for _, v := range gy.villages {
+		n[v.district]++
+		if v.Kelurahan {
+			kel[v.district]++
 		}
 	}
-	for vi := range gy.villages {
-		v := &gy.villages[vi]
-		v.adjacent = v.adjacent[:0]
-		for _, c := range v.cells {
-			for _, j := range gy.grid.nbr[c] {
-				if j >= 0 && gy.villageOf[j] != int32(vi) {
-					v.adjacent = append(v.adjacent, int(gy.villageOf[j]))
-				}
-			}
-		}
-		slices.Sort(v.adjacent)
-		v.adjacent = slices.Compact(v.adjacent)
-	}
-}
-
-// zoneOf is a village and its neighbours: what a lab around it covers.
-func (gy *geography) zoneOf(vi int) []int {
-	z := append([]int{vi}, gy.villages[vi].adjacent...)
-	slices.Sort(z)
-	return z
-}
-
-// placePilots decides which generated villages are the real pilot villages
-// and the second Mulyorejo, by setting their names; codes follow.
-func (gy *geography) placePilots(rnd *rand.Rand) error {
-	inDistrict := func(d int) []int {
-		var out []int
-		for i, v := range gy.villages {
-			if v.district == d && !v.kelurahan {
-				out = append(out, i)
-			}
-		}
-		return out
-	}
-	g := gy.grid
-
-	// Mulyorejo (Tirto) is the desa seeded on Tirto's stretch of shore.
-	mul := -1
-	shore := gy.seedPaths[dTirto][len(gy.seedPaths[dTirto])-1]
-	for _, i := range inDistrict(dTirto) {
-		if gy.villages[i].seed == shore {
-			mul = i
+	var bad []string
+	for d, spec := range districts {
+		if n[d] != spec.villages || kel[d] != spec.kelurahan {
+			bad = append(bad, fmt.Sprintf("%s %s has %d villages (%d kelurahan), want %d (%d)",
+				spec.code, spec.name, n[d], kel[d], spec.villages, spec.kelurahan))
 		}
 	}
-	if mul < 0 {
-		return fmt.Errorf("demo: no shore village in Tirto for Mulyorejo")
-	}
-	gy.villages[mul].name = pilots[pilotMulyorejo].name
-
-	// Botosari: the Paninggaran desa nearest the district centre, so that
-	// its lab lies in the forest rather than straddling a district border.
-	centre := districts[dPaninggaran].centre
-	cands := inDistrict(dPaninggaran)
-	bot := slices.MinFunc(cands, func(a, b int) int {
-		return cmp.Compare(distKm(g.centre[gy.villages[a].seed], centre), distKm(g.centre[gy.villages[b].seed], centre))
-	})
-	gy.villages[bot].name = pilots[pilotBotosari].name
-
-	// Kertijayan: a Buaran desa against Kota Pekalongan whose lab does not
-	// share a village with Mulyorejo's.
-	mulZone := gy.zoneOf(mul)
-	kotaKm := func(vi int) float64 {
-		best := math.Inf(1)
-		for _, c := range gy.villages[vi].cells {
-			best = min(best, distToLineKm(g.centre[c], kotaPekalongan))
-		}
-		return best
-	}
-	ker, kerScore := -1, math.Inf(1)
-	for _, i := range inDistrict(dBuaran) {
-		if overlaps(gy.zoneOf(i), mulZone) {
-			continue
-		}
-		score := kotaKm(i)
-		if score < kerScore {
-			ker, kerScore = i, score
+	for _, code := range namesakes {
+		if i := gy.index(code); i < 0 || gy.villages[i].Name != "Mulyorejo" {
+			bad = append(bad, fmt.Sprintf("no village Mulyorejo with code %s", code))
 		}
 	}
-	if ker < 0 {
-		return fmt.Errorf("demo: no Buaran desa for Kertijayan whose lab stays clear of Mulyorejo's")
+	if len(bad) > 0 {
+		return fmt.Errorf("demo: %s does not match the kecamatan table: %s", BoundariesFile, strings.Join(bad, "; "))
 	}
-	gy.villages[ker].name = pilots[pilotKertijayan].name
-
-	kesesi := inDistrict(dKesesi)
-	gy.villages[kesesi[rnd.IntN(len(kesesi))]].name = namesake
 	return nil
 }
 
-func overlaps(a, b []int) bool {
-	for _, x := range a {
-		if _, ok := slices.BinarySearch(b, x); ok {
-			return true
-		}
+// index returns the position of the village with the code, or -1.
+func (gy *geography) index(code string) int {
+	i, ok := slices.BinarySearchFunc(gy.villages, code, func(v village, c string) int { return cmp.Compare(v.Code, c) })
+	if !ok {
+		return -1
 	}
-	return false
+	return i
 }
 
-// assignCodesAndNames numbers kelurahan 1001.. and desa 2001.. from north to
-// south, then swaps the pilot villages onto their real codes, and names the
-// rest: the first kelurahan after its kecamatan, the others composed.
-func (gy *geography) assignCodesAndNames(rnd *rand.Rand) {
-	g := gy.grid
-	for d, spec := range districts {
-		var kel, desa []int
-		for i, v := range gy.villages {
-			if v.district != d {
-				continue
-			}
-			if v.kelurahan {
-				kel = append(kel, i)
-			} else {
-				desa = append(desa, i)
-			}
-		}
-		northFirst := func(a, b int) int {
-			pa, pb := g.centre[gy.villages[a].seed], g.centre[gy.villages[b].seed]
-			if c := cmp.Compare(pb[1], pa[1]); c != 0 {
-				return c
-			}
-			return cmp.Compare(pa[0], pb[0])
-		}
-		slices.SortFunc(kel, northFirst)
-		slices.SortFunc(desa, northFirst)
-		for k, i := range kel {
-			gy.villages[i].code = spec.code + "." + strconv.Itoa(1001+k)
-		}
-		codes := desaCodes(d, len(desa))
-		for k, i := range desa {
-			gy.villages[i].code = spec.code + "." + strconv.Itoa(codes[k])
-		}
-		for _, p := range pilots {
-			if p.district != d {
-				continue
-			}
-			var pv, holder int = -1, -1
-			for _, i := range desa {
-				if gy.villages[i].name == p.name {
-					pv = i
-				}
-				if gy.villages[i].code == p.code {
-					holder = i
-				}
-			}
-			gy.villages[pv].code, gy.villages[holder].code = gy.villages[holder].code, gy.villages[pv].code
-		}
-
-		used := map[string]bool{}
-		for _, p := range pilots {
-			used[p.name] = true
-		}
-		used[namesake] = true
-		used[spec.name] = true
-		for k, i := range kel {
-			if k == 0 {
-				gy.villages[i].name = spec.name
-				continue
-			}
-			gy.villages[i].name = villageName(rnd, used)
-		}
-		// Name desa in code order so that names do not depend on map order
-		// or seed placement details beyond the codes.
-		slices.SortFunc(desa, func(a, b int) int { return cmp.Compare(gy.villages[a].code, gy.villages[b].code) })
-		for _, i := range desa {
-			if gy.villages[i].name == "" {
-				gy.villages[i].name = villageName(rnd, used)
-			}
-		}
-	}
-}
-
-// buildZones makes each lab the pilot village and its neighbours; labs must
-// not share villages, or a household would count for two of them.
+// buildZones makes each lab its pilot village and the villages whose
+// polygons touch it or come within zoneReachKm. Labs must not share
+// villages, or a household would count for two of them.
 func (gy *geography) buildZones() error {
-	seen := make(map[int]int)
-	for p := range pilots {
-		z := gy.zoneOf(gy.pilotVillage[p])
-		for _, vi := range z {
-			if q, dup := seen[vi]; dup {
-				return fmt.Errorf("demo: village %s is in both the %s and %s labs",
-					gy.villages[vi].code, pilots[q].zoneID, pilots[p].zoneID)
+	owner := make(map[int]int)
+	for p, pl := range pilots {
+		pi := gy.index(pl.code)
+		if pi < 0 || gy.villages[pi].Name != pl.name {
+			return fmt.Errorf("demo: %s has no village %s with code %s for the %s lab", BoundariesFile, pl.name, pl.code, pl.zoneID)
+		}
+		z := []int{pi}
+		for _, j := range gy.villages[pi].rivals {
+			if gy.villages[pi].shape.nearKm(&gy.villages[j].shape, zoneReachKm) {
+				z = append(z, j)
 			}
-			seen[vi] = p
+		}
+		slices.Sort(z)
+		for _, vi := range z {
+			if q, dup := owner[vi]; dup {
+				return fmt.Errorf("demo: village %s is in both the %s and %s labs",
+					gy.villages[vi].Code, pilots[q].zoneID, pl.zoneID)
+			}
+			owner[vi] = p
 			gy.villages[vi].zone = p
 		}
 		gy.zones[p] = z
@@ -421,25 +173,73 @@ func (gy *geography) buildZones() error {
 	return nil
 }
 
-// assignSettings decides each village's setting from its district, its
-// status and, on the coast, its distance from the shore.
+// findShoreline takes the Java Sea shore from the data: the regency's
+// northern edge, sampled every edgeStepDeg of longitude, from its
+// northernmost point east and west until the edge turns sharply south
+// (shoreBreakKm).
+func (gy *geography) findShoreline() error {
+	shapes := make([]shape, len(gy.villages))
+	for i, v := range gy.villages {
+		shapes[i] = v.shape
+	}
+	lons, lats := northernEdge(shapes, edgeStepDeg)
+	top := -1
+	for i, lat := range lats {
+		if !math.IsNaN(lat) && (top < 0 || lat > lats[top]) {
+			top = i
+		}
+	}
+	if top < 0 {
+		return fmt.Errorf("demo: %s: the villages have no northern edge", BoundariesFile)
+	}
+	along := func(i, j int) bool {
+		return !math.IsNaN(lats[j]) && (lats[i]-lats[j])*kmPerDegLat <= shoreBreakKm
+	}
+	first, last := top, top
+	for first > 0 && along(first, first-1) {
+		first--
+	}
+	for last+1 < len(lats) && along(last, last+1) {
+		last++
+	}
+	for i := first; i <= last; i++ {
+		gy.shoreline = append(gy.shoreline, orb.Point{lons[i], lats[i]})
+	}
+	if len(gy.shoreline) < 2 {
+		return fmt.Errorf("demo: %s: no stretch of coast on the regency's northern edge", BoundariesFile)
+	}
+	return nil
+}
+
+// shoreKmOf is how near the village comes to the shoreline.
+func (gy *geography) shoreKmOf(v *village) float64 {
+	best := math.Inf(1)
+	for _, p := range v.Geometry {
+		for _, q := range p[0] {
+			best = min(best, lineKm(q, gy.shoreline))
+		}
+	}
+	return best
+}
+
+// assignSettings decides each village's setting from its kecamatan, its
+// status and its place: kelurahan are town; a desa bordering a kelurahan of
+// a rural kecamatan is town too (the kecamatan's capital spills over); in a
+// coastal kecamatan the villages near the shore are coast, the others take
+// the kecamatan's inland setting.
 func (gy *geography) assignSettings() {
-	g := gy.grid
 	for i := range gy.villages {
 		v := &gy.villages[i]
 		spec := districts[v.district]
 		switch {
-		case v.kelurahan || spec.setting == town:
+		case v.Kelurahan || spec.setting == town:
 			v.setting = town
 		case spec.setting == coast:
 			v.setting = spec.inland
-			for _, c := range v.cells {
-				if distToLineKm(g.centre[c], shoreline) < 2.0 {
-					v.setting = coast
-					break
-				}
+			if gy.shoreKmOf(v) <= shoreKm {
+				v.setting = coast
 			}
-		case spec.townKm > 0 && distKm(g.centre[v.seed], spec.centre) < spec.townKm:
+		case gy.bordersKelurahan(i):
 			v.setting = town
 		default:
 			v.setting = spec.setting
@@ -447,67 +247,61 @@ func (gy *geography) assignSettings() {
 	}
 }
 
-// assignPopulation splits each district's people between its villages:
-// kelurahan are dense, desa vary.
+// bordersKelurahan reports whether village i touches a kelurahan of its own
+// kecamatan.
+func (gy *geography) bordersKelurahan(i int) bool {
+	v := &gy.villages[i]
+	for _, j := range v.rivals {
+		o := &gy.villages[j]
+		if o.Kelurahan && o.district == v.district && v.shape.nearKm(&o.shape, zoneReachKm) {
+			return true
+		}
+	}
+	return false
+}
+
+// assignPopulation splits each kecamatan's people between its villages in
+// proportion to the square root of their areas (a village twice as large
+// holds more people, though not twice as many: large desa are mostly
+// forest or fields), times a random factor; kelurahan count double, so
+// they are dense.
 func (gy *geography) assignPopulation(rnd *rand.Rand) {
 	total := 0.0
 	for _, d := range districts {
 		total += d.population
 	}
-	for d, spec := range districts {
-		var idx []int
-		sum := 0.0
-		for i := range gy.villages {
-			v := &gy.villages[i]
-			if v.district != d {
-				continue
-			}
-			w := 0.6 + 0.8*rnd.Float64()
-			if v.kelurahan {
-				w = 1.5 + 0.6*rnd.Float64()
-			}
-			v.pop = w
-			sum += w
-			idx = append(idx, i)
+	var sum [len(districts)]float64
+	for i := range gy.villages {
+		v := &gy.villages[i]
+		w := 0.6 + 0.8*rnd.Float64()
+		if v.Kelurahan {
+			w = 2 * (1 + 0.4*rnd.Float64())
 		}
-		for _, i := range idx {
-			gy.villages[i].pop *= spec.population / total / sum
-		}
+		v.pop = w * math.Sqrt(v.areaKm2)
+		sum[v.district] += v.pop
+	}
+	for i := range gy.villages {
+		v := &gy.villages[i]
+		v.pop *= districts[v.district].population / total / sum[v.district]
 	}
 }
 
-// villageCells returns the H3 cells of a set of villages.
-func (gy *geography) villageCells(vis ...int) []uint64 {
-	var out []uint64
-	for _, vi := range vis {
-		for _, c := range gy.villages[vi].cells {
-			out = append(out, gy.grid.cells[c])
+// exclusive reports whether p lies inside village i's raw polygon, in
+// exactly one of its parts, and inside no other village's raw polygon: a
+// point no reading of the file can give to another village, whatever the
+// import does about overlaps and nested shells.
+func (gy *geography) exclusive(i int, p orb.Point) bool {
+	v := &gy.villages[i]
+	if v.shape.parts(p) != 1 {
+		return false
+	}
+	for _, j := range v.rivals {
+		if gy.villages[j].shape.contains(p) {
+			return false
 		}
 	}
-	slices.Sort(out)
-	return out
+	return true
 }
 
 // digits is a village code without its dots, the prefix of household ids.
 func digits(code string) string { return strings.ReplaceAll(code, ".", "") }
-
-// polygons unions the cells of every village, district and zone.
-func (gy *geography) polygons() (villages, districtPolys, zones []orb.MultiPolygon) {
-	villages = make([]orb.MultiPolygon, len(gy.villages))
-	for i := range gy.villages {
-		villages[i] = geo.UnionCells(gy.villageCells(i))
-	}
-	districtPolys = make([]orb.MultiPolygon, len(districts))
-	for d := range districts {
-		cells := make([]uint64, len(gy.districtCells[d]))
-		for k, c := range gy.districtCells[d] {
-			cells[k] = gy.grid.cells[c]
-		}
-		districtPolys[d] = geo.UnionCells(cells)
-	}
-	zones = make([]orb.MultiPolygon, len(pilots))
-	for p := range pilots {
-		zones[p] = geo.UnionCells(gy.villageCells(gy.zones[p]...))
-	}
-	return villages, districtPolys, zones
-}

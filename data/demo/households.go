@@ -218,20 +218,7 @@ func (s *sim) village(vi int) {
 	nRounds := len(s.rounds)
 	total := len(s.baseline)
 
-	// Settlement pattern: where in the village people live.
-	cum := make([]float64, len(v.cells))
-	acc := 0.0
-	for k := range v.cells {
-		w := 0.4 + rnd.ExpFloat64()
-		if prof.clustered {
-			e := rnd.ExpFloat64()
-			w = 0.05 + e*e
-		}
-		acc += w
-		cum[k] = acc
-	}
-
-	prefix := digits(v.code) + "-"
+	prefix := digits(v.Code) + "-"
 	idBuf := make([]byte, 0, len(prefix)+8)
 	for h := s.start[vi]; h < s.start[vi+1]; h++ {
 		seq := h - s.start[vi] + 1
@@ -239,14 +226,9 @@ func (s *sim) village(vi int) {
 		idBuf = appendPadded(idBuf, seq, 6)
 		id := string(idBuf)
 
-		// Where the house stands: a cell drawn by the settlement pattern,
-		// then a point well inside it.
-		k, _ := slices.BinarySearch(cum, rnd.Float64()*acc)
-		c := v.cells[min(k, len(v.cells)-1)]
-		r := 0.8 * gy.grid.inner[c] * math.Sqrt(rnd.Float64())
-		a := 2 * math.Pi * rnd.Float64()
-		ctr := gy.grid.centre[c]
-		loc := orb.Point{round6(ctr[0] + r*math.Cos(a)), round6(ctr[1] + r*math.Sin(a))}
+		// Where the house stands: near one of the village's settlement
+		// centres, never where another village's polygon overlaps.
+		loc := gy.house(rnd, vi, &gy.settlements[vi])
 
 		base := s.baseline[h]
 		st := s.newHousehold(rnd, prof, base)
@@ -284,7 +266,7 @@ func (s *sim) village(vi int) {
 			if r > 0 {
 				s.advance(rnd, &st, prof, lab, base, r, liftAt, liftTo, tempExit)
 			}
-			s.emit(&s.out[r*total+h], &st, id, r, loc, v.code, head, occ, healthKm)
+			s.emit(&s.out[r*total+h], &st, id, r, loc, v.Code, head, occ, healthKm)
 		}
 	}
 }

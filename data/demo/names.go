@@ -1,40 +1,6 @@
 package demo
 
-import (
-	"math/rand/v2"
-	"strings"
-)
-
-// Village names are composed the way many Javanese place names are: a
-// landscape word and a wish (Karang + sari, Sido + mulyo). None of the parts
-// makes Mulyorejo, Kertijayan or Botosari, so the pilot names stay unique
-// where the brief says they must.
-var (
-	placePrefixes = []string{
-		"Karang", "Sido", "Tegal", "Wono", "Kali", "Sumber", "Kedung", "Pandan", "Jati", "Watu",
-		"Banyu", "Krajan", "Rejo", "Rowo", "Tanjung", "Purwo", "Candi", "Gondang", "Pakis",
-	}
-	placeSuffixes = []string{
-		"sari", "rejo", "mulyo", "jaya", "agung", "kidul", "lor", "wetan", "kulon", "asri", "harjo",
-		"anom", "kerto",
-	}
-)
-
-// villageName draws a composed name not yet in used.
-func villageName(rnd *rand.Rand, used map[string]bool) string {
-	for {
-		p := placePrefixes[rnd.IntN(len(placePrefixes))]
-		s := placeSuffixes[rnd.IntN(len(placeSuffixes))]
-		if strings.EqualFold(p, s) {
-			continue
-		}
-		name := p + s
-		if !used[name] {
-			used[name] = true
-			return name
-		}
-	}
-}
+import "math/rand/v2"
 
 // Head-of-household names: a common Javanese given name and an old-style
 // compound name (Karto + diharjo). The combinations are synthetic; they are

@@ -52,7 +52,7 @@ type profile struct {
 	noPowerPoor   float64
 	outOfSchool   float64 // per school-age child of a poor household
 	healthKm      [2]float64
-	// clustered settlements: upland hamlets crowd into a few cells.
+	// clustered settlements: upland hamlets are a few tight clusters of houses.
 	clustered bool
 }
 
