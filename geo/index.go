@@ -76,3 +76,17 @@ func (idx *PolygonIndex) Find(p orb.Point) int {
 	}
 	return -1
 }
+
+// FindAll calls fn with the position of every polygon whose bounding box
+// holds p; fn tests the polygon itself when it needs to.
+func (idx *PolygonIndex) FindAll(p orb.Point, fn func(int)) {
+	if len(idx.polys) == 0 || !idx.all.Contains(p) {
+		return
+	}
+	x, y := idx.bucket(p)
+	for _, i := range idx.buckets[y*idx.nx+x] {
+		if idx.bounds[i].Contains(p) {
+			fn(int(i))
+		}
+	}
+}

@@ -9,29 +9,45 @@ import (
 
 // ValidatePolygon reports the first reason the polygon is not a valid simple
 // polygon: a ring with fewer than four positions, a ring that is not closed,
-// or a ring that crosses itself. labmap rejects such polygons rather than
-// repairing them, because a guessed repair would silently move households
-// between villages.
+// or a ring that crosses itself. Village files are repaired instead by
+// CleanCoverage, with a report; this check is what cleaned villages, tiles
+// and filters must pass.
 func ValidatePolygon(p orb.Polygon) error {
+	if err := ValidateRings(p); err != nil {
+		return err
+	}
+	for i, r := range p {
+		if a, b, ok := selfIntersection(r); ok {
+			return fmt.Errorf("%s intersects itself: segment %d crosses segment %d", ringName(i), a+1, b+1)
+		}
+	}
+	return nil
+}
+
+// ValidateRings reports the first reason the polygon cannot be meant as a
+// polygon at all, so that no repair could be trusted: no rings, a ring with
+// fewer than four positions, or a ring that is not closed. A ring that
+// crosses itself passes: CleanCoverage repairs it and reports the repair.
+func ValidateRings(p orb.Polygon) error {
 	if len(p) == 0 {
 		return fmt.Errorf("polygon has no rings")
 	}
 	for i, r := range p {
-		what := "outer ring"
-		if i > 0 {
-			what = fmt.Sprintf("hole %d", i)
-		}
 		if len(r) < 4 {
-			return fmt.Errorf("%s has %d positions, needs at least 4", what, len(r))
+			return fmt.Errorf("%s has %d positions, needs at least 4", ringName(i), len(r))
 		}
 		if !r.Closed() {
-			return fmt.Errorf("%s is not closed: first position %v differs from last %v", what, r[0], r[len(r)-1])
-		}
-		if a, b, ok := selfIntersection(r); ok {
-			return fmt.Errorf("%s intersects itself: segment %d crosses segment %d", what, a+1, b+1)
+			return fmt.Errorf("%s is not closed: first position %v differs from last %v", ringName(i), r[0], r[len(r)-1])
 		}
 	}
 	return nil
+}
+
+func ringName(i int) string {
+	if i == 0 {
+		return "outer ring"
+	}
+	return fmt.Sprintf("hole %d", i)
 }
 
 // selfIntersection finds two non-adjacent segments of a closed ring that touch.
