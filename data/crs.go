@@ -18,6 +18,9 @@ import (
 type projection struct {
 	name    string // as the messages name it: "EPSG:32749 (WGS 84 / UTM zone 49S)"
 	inverse func(x, y float64) orb.Point
+	// valid tells positions of the CRS from others, such as degrees in a
+	// file whose crs member is wrong.
+	valid func(x, y float64) bool
 }
 
 const ogr2ogrFix = "ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson"
@@ -37,7 +40,8 @@ func parseCRS(name string) (p *projection, wgs84 bool, msg string) {
 	}
 	switch {
 	case code == 3857 || code == 900913 || code == 3785 || code == 102100 || code == 102113:
-		return &projection{name: fmt.Sprintf("EPSG:%d (Web Mercator)", code), inverse: webMercatorInverse}, false, ""
+		return &projection{name: fmt.Sprintf("EPSG:%d (Web Mercator)", code), inverse: webMercatorInverse,
+			valid: func(x, y float64) bool { return math.Abs(x) <= 20037508.35 && math.Abs(y) <= 20037508.35 && math.Abs(x)+math.Abs(y) > 360 }}, false, ""
 	case code > 32600 && code <= 32660 || code > 32700 && code <= 32760:
 		zone, south := code%100, code > 32700
 		hemi := "N"
@@ -45,7 +49,9 @@ func parseCRS(name string) (p *projection, wgs84 bool, msg string) {
 			hemi = "S"
 		}
 		return &projection{name: fmt.Sprintf("EPSG:%d (WGS 84 / UTM zone %d%s)", code, zone, hemi),
-			inverse: func(x, y float64) orb.Point { return utmInverse(zone, south, x, y) }}, false, ""
+			inverse: func(x, y float64) orb.Point { return utmInverse(zone, south, x, y) },
+			// Eastings stay within a few hundred kilometres of 500,000.
+			valid: func(x, y float64) bool { return x > 0 && x < 1000000 && y >= 0 && y <= 10000000 && x+y > 1000 }}, false, ""
 	}
 	return nil, false, fmt.Sprintf("%q (EPSG:%d) is not WGS84 longitude/latitude and labmap transforms only EPSG:3857 and the WGS 84 UTM zones (EPSG:326xx, 327xx); reproject the file: %s",
 		name, code, ogr2ogrFix)

@@ -312,12 +312,13 @@ func (f *feature) polygons() (orb.MultiPolygon, string) {
 		}
 		for _, ring := range p {
 			for k, pt := range ring {
-				orig := pt
+				orig, declared := pt, true
 				if f.file != nil && f.file.proj != nil {
+					declared = f.file.proj.valid(pt[0], pt[1])
 					pt = f.file.proj.inverse(pt[0], pt[1])
 					ring[k] = pt
 				}
-				if pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 || math.IsNaN(pt[0]) || math.IsNaN(pt[1]) {
+				if !declared || pt[0] < -180 || pt[0] > 180 || pt[1] < -90 || pt[1] > 90 || math.IsNaN(pt[0]) || math.IsNaN(pt[1]) {
 					if f.file != nil && f.file.proj != nil {
 						return nil, fmt.Sprintf("%sposition [%s, %s] is not a position of %s, which the file's crs member declares; check the crs member",
 							part, fmtCoord(orig[0]), fmtCoord(orig[1]), f.file.proj.name)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/paulmach/orb"
+	"golang.org/x/text/encoding/unicode"
 
 	"labmap/geo"
 )
@@ -292,6 +293,9 @@ func FuzzReadVillages(f *testing.F) {
 	f.Add([]byte(fc(feat(`{"code":3326142009,"name":"X","kelurahan":1}`, "MultiPolygon", `[`+sq0+`,`+sq1+`]`))))
 	f.Add([]byte(fc(feat(`{"code":"a","name":"b"}`, "Polygon", `[[[109.0,-7.0],[109.1,-6.9],[109.1,-7.0],[109.0,-6.9],[109.0,-7.0]]]`))))
 	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":null,"geometry":{"type":"Polygon","coordinates":[[[1e400,0]]]}}]}`))
+	f.Add([]byte(fc(feat(`{"code":"3326142009","name":"Clockwise"}`, "Polygon", `[[[109.0,-7.0],[109.0,-6.9],[109.1,-6.9],[109.1,-7.0],[109.0,-7.0]]]`))))
+	f.Add([]byte(withCRS(`{"type":"name","properties":{"name":"EPSG:32749"}}`, feat(`{"code":"3326142009","name":"UTM"}`, "Polygon", squareUTM49S))))
+	f.Add([]byte(utf16(f, fc(feat(`{"code":"3326142009","name":"José"}`, "Polygon", sq0)), unicode.LittleEndian, unicode.UseBOM)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		vs, err := ReadVillages(bytes.NewReader(data), "fuzz.geojson", ReadOptions{})
 		if err != nil {
@@ -320,6 +324,10 @@ func FuzzReadVillages(f *testing.F) {
 		again, err := ReadVillages(&buf, "again.geojson", ReadOptions{})
 		if err != nil {
 			t.Fatalf("cannot read what was written: %v\n%s", err, buf.String())
+		}
+		// Rings come back wound as RFC 7946 says, and otherwise unchanged.
+		for i := range vs {
+			vs[i].Geometry = OrientRFC7946(vs[i].Geometry)
 		}
 		if !reflect.DeepEqual(again, vs) {
 			t.Fatalf("round trip changed the villages:\n%+v\n%+v", vs, again)

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -126,5 +127,100 @@ func TestWriteGeoJSONRejects(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// ringAreas decodes a written FeatureCollection and returns, per feature, the
+// signed areas (shoelace, positive counter-clockwise) of every ring, with
+// whether it is a hole.
+type ringArea struct {
+	area float64
+	hole bool
+}
+
+func ringAreas(t *testing.T, b []byte) [][]ringArea {
+	t.Helper()
+	var fc struct {
+		Features []struct {
+			Geometry struct {
+				Type        string          `json:"type"`
+				Coordinates json.RawMessage `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	var out [][]ringArea
+	for _, f := range fc.Features {
+		var polys [][][][2]float64
+		if f.Geometry.Type == "Polygon" {
+			var p [][][2]float64
+			if err := json.Unmarshal(f.Geometry.Coordinates, &p); err != nil {
+				t.Fatal(err)
+			}
+			polys = append(polys, p)
+		} else if err := json.Unmarshal(f.Geometry.Coordinates, &polys); err != nil {
+			t.Fatal(err)
+		}
+		var areas []ringArea
+		for _, p := range polys {
+			for i, r := range p {
+				a := 0.0
+				for k := 0; k+1 < len(r); k++ {
+					a += r[k][0]*r[k+1][1] - r[k+1][0]*r[k][1]
+				}
+				areas = append(areas, ringArea{a / 2, i > 0})
+			}
+		}
+		out = append(out, areas)
+	}
+	return out
+}
+
+func TestWriteGeoJSONWindingRFC7946(t *testing.T) {
+	cw := func(x0, y0, side float64) orb.Ring {
+		return orb.Ring{{x0, y0}, {x0, y0 + side}, {x0 + side, y0 + side}, {x0 + side, y0}, {x0, y0}}
+	}
+	ccw := func(x0, y0, side float64) orb.Ring { r := cw(x0, y0, side); r.Reverse(); return r }
+	// Every ring wound the wrong way, in one part or several, and one right.
+	wrong := orb.MultiPolygon{{cw(109.0, -7.0, 0.1), ccw(109.02, -6.98, 0.02), ccw(109.05, -6.95, 0.02)}, {cw(109.2, -7.0, 0.1)}}
+	right := orb.MultiPolygon{{ccw(109.4, -7.0, 0.1), cw(109.42, -6.98, 0.02)}}
+	before := wrong.Clone()
+	tests := []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"villages", func(b *bytes.Buffer) error {
+			return WriteVillages(b, []Village{{Code: "33.26.14.2009", Name: "A", Geometry: wrong}, {Code: "33.26.14.2010", Name: "B", Geometry: right}})
+		}},
+		{"districts", func(b *bytes.Buffer) error {
+			return WriteDistricts(b, []District{{Code: "33.26.14", Name: "A", Geometry: wrong}, {Code: "33.26.15", Name: "B", Geometry: right}})
+		}},
+		{"zones", func(b *bytes.Buffer) error {
+			return WriteZones(b, []Zone{{ID: "a", Name: "A", Kind: ZoneUrban, Geometry: wrong}, {ID: "b", Name: "B", Kind: ZoneForest, Geometry: right}})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tc.write(&buf); err != nil {
+				t.Fatal(err)
+			}
+			features := ringAreas(t, buf.Bytes())
+			if len(features) != 2 || len(features[0]) != 4 || len(features[1]) != 2 {
+				t.Fatalf("rings per feature: %v", features)
+			}
+			for i, rings := range features {
+				for j, r := range rings {
+					if r.area == 0 || (r.area > 0) == r.hole {
+						t.Errorf("feature %d ring %d (hole %v) has signed area %g: exteriors must be counter-clockwise, holes clockwise", i+1, j+1, r.hole, r.area)
+					}
+				}
+			}
+		})
+	}
+	if !reflect.DeepEqual(wrong, before) {
+		t.Error("writing changed the caller's geometry")
 	}
 }
