@@ -41,7 +41,9 @@ func parseCRS(name string) (p *projection, wgs84 bool, msg string) {
 	switch {
 	case code == 3857 || code == 900913 || code == 3785 || code == 102100 || code == 102113:
 		return &projection{name: fmt.Sprintf("EPSG:%d (Web Mercator)", code), inverse: webMercatorInverse,
-			valid: func(x, y float64) bool { return math.Abs(x) <= 20037508.35 && math.Abs(y) <= 20037508.35 && math.Abs(x)+math.Abs(y) > 360 }}, false, ""
+			valid: func(x, y float64) bool {
+				return math.Abs(x) <= 20037508.35 && math.Abs(y) <= 20037508.35 && math.Abs(x)+math.Abs(y) > 360
+			}}, false, ""
 	case code > 32600 && code <= 32660 || code > 32700 && code <= 32760:
 		zone, south := code%100, code > 32700
 		hemi := "N"

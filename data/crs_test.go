@@ -92,10 +92,19 @@ func TestReadGeoJSONAsPeopleHaveThem(t *testing.T) {
 	const ok = `{"code":"33.26.14.2009","name":"Mulyorejo"}`
 	swapped := `[[[-7.0,109.0],[-7.0,109.1],[-6.9,109.1],[-6.9,109.0],[-7.0,109.0]]]`
 	villages := func(opt ReadOptions) func(string) error {
-		return func(in string) error { _, err := ReadVillages(strings.NewReader(in), "villages.geojson", opt); return err }
+		return func(in string) error {
+			_, err := ReadVillages(strings.NewReader(in), "villages.geojson", opt)
+			return err
+		}
 	}
-	districts := func(in string) error { _, err := ReadDistricts(strings.NewReader(in), "districts.geojson", ReadOptions{}); return err }
-	zones := func(in string) error { _, err := ReadZones(strings.NewReader(in), "zones.geojson", ReadOptions{}); return err }
+	districts := func(in string) error {
+		_, err := ReadDistricts(strings.NewReader(in), "districts.geojson", ReadOptions{})
+		return err
+	}
+	zones := func(in string) error {
+		_, err := ReadZones(strings.NewReader(in), "zones.geojson", ReadOptions{})
+		return err
+	}
 	bigProps := func(code, name string) string {
 		return fmt.Sprintf(`{"OBJECTID":1,"KDEPUM":%q,"WADMKD":%q,"WADMKC":"Buaran","luas":1.5}`, code, name)
 	}
