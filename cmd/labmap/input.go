@@ -11,6 +11,19 @@ import (
 type inputFiles struct {
 	data.Files
 	opt data.ReadOptions
+	// regionName names the region the files cover (Kota Pekalongan,
+	// Jawa Tengah); without it the region goes by its code.
+	regionName, regionNameEN string
+}
+
+// region is the Region the flags give: its code is derived from the
+// village codes at load time, so only names and source come from here.
+func (in *inputFiles) region() data.Region {
+	en := in.regionNameEN
+	if en == "" {
+		en = in.regionName
+	}
+	return data.Region{Name: data.Text{ID: in.regionName, EN: en}}
 }
 
 func inputFlags(fs *flag.FlagSet) *inputFiles {
@@ -26,5 +39,7 @@ func inputFlags(fs *flag.FlagSet) *inputFiles {
 		in.opt.Encoding, err = data.ParseEncoding(s)
 		return err
 	})
+	fs.StringVar(&in.regionName, "region-name", "", "name of the region the files cover, shown on the map and in the API (e.g. \"Kota Pekalongan\"); default: its code")
+	fs.StringVar(&in.regionNameEN, "region-name-en", "", "the region's name in English; default: --region-name")
 	return in
 }
