@@ -7,8 +7,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
+	"golang.org/x/text/encoding/unicode"
 )
 
 const fullHeader = "household_id,round,lon,lat,village_code,head_name,members,poverty_status,occupation,welfare_decile," +
@@ -323,6 +325,9 @@ func FuzzReadHouseholds(f *testing.F) {
 	f.Add([]byte("\xEF\xBB\xBF" + strings.ReplaceAll(goodHouseholdsCSV, "\n", "\r\n")))
 	f.Add([]byte("household_id,round,lon,lat,members,poverty_status\nH1,2023-03-01,109.6,-6.9,4,poor\nH1,2023-03-01,-6.9,109.6,0,rich\n"))
 	f.Add(genHouseholdsCSV(20))
+	f.Add([]byte("sep=;\n" + semicolons(peopleCSV)))
+	f.Add([]byte(windows1252(f, peopleCSV)))
+	f.Add([]byte(utf16(f, peopleCSV, unicode.LittleEndian, unicode.UseBOM)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		hs, err := ReadHouseholds(bytes.NewReader(data), "fuzz.csv", ReadOptions{IgnoreUnknown: len(data)%2 == 0})
 		if err != nil {
@@ -339,6 +344,15 @@ func FuzzReadHouseholds(f *testing.F) {
 				h.Loc.Lon() < -180 || h.Loc.Lon() > 180 || h.Loc.Lat() < -90 || h.Loc.Lat() > 90 ||
 				h.WelfareDecile < 0 || h.WelfareDecile > 10 || (h.HealthKm < 0 && h.HealthKm != -1) {
 				t.Fatalf("accepted an invalid household %+v", h)
+			}
+			// Text reaches PostgreSQL, which refuses what is not UTF-8, and the map.
+			for _, s := range []string{h.ID, h.HeadName, h.VillageCode} {
+				if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+					t.Fatalf("accepted text that is not clean UTF-8: %q", s)
+				}
+			}
+			if c, ok := NormalizeVillageCode(h.VillageCode); h.VillageCode != "" && (!ok || c != h.VillageCode) {
+				t.Fatalf("accepted village code %q", h.VillageCode)
 			}
 		}
 		if err := WriteHouseholds(&bytes.Buffer{}, hs); err != nil {
