@@ -32,7 +32,7 @@ func TestMigrateImportCommands(t *testing.T) {
 		!strings.Contains(errb.String(), "labmap migrate") {
 		t.Fatalf("import before migrate: exit %d, %s", code, errb.String())
 	}
-	if s := runOK("migrate", "--database-url", url); !strings.Contains(s, "applied migrations [1]") {
+	if s := runOK("migrate", "--database-url", url); !strings.Contains(s, "applied migrations [1 ") {
 		t.Fatalf("migrate said %q", s)
 	}
 	if s := runOK("migrate", "--database-url", url); !strings.Contains(s, "up to date") {
