@@ -10,8 +10,11 @@ import (
 	"labmap/data/demo"
 )
 
-const demoSummary = `Write the synthetic Pekalongan dataset: households.csv, villages.geojson,
-zones.geojson and districts.geojson. The same seed always gives the same bytes.`
+const demoSummary = `Write the default dataset: households.csv (synthetic households), villages.geojson
+(the real village boundaries of Kabupaten Pekalongan, as the source publishes
+them), zones.geojson (the three labs as village lists) and districts.geojson
+(kecamatan names; their outlines are dissolved from the villages at import).
+The same seed always gives the same bytes.`
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", demoSummary, stderr)

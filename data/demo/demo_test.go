@@ -932,3 +932,62 @@ func BenchmarkGenerateFull(b *testing.B) {
 		}
 	}
 }
+
+// TestRasterAgrees: the raster's quick answers are exactly the
+// point-in-polygon answers, at random points and at every vertex of a
+// village and its rivals, where boundaries are.
+func TestRasterAgrees(t *testing.T) {
+	_, gy := small(t)
+	rnd := newRand(1, 99, 0)
+	quick := 0
+	for i := range gy.villages {
+		v := &gy.villages[i]
+		b := v.shape.bound
+		pts := make([]orb.Point, 0, 1000)
+		for k := 0; k < 300; k++ {
+			pts = append(pts, roundPoint(orb.Point{b.Min[0] + rnd.Float64()*(b.Max[0]-b.Min[0]), b.Min[1] + rnd.Float64()*(b.Max[1]-b.Min[1])}))
+		}
+		for _, j := range append([]int{i}, v.rivals...) {
+			for _, poly := range gy.villages[j].Geometry {
+				for _, ring := range poly {
+					pts = append(pts, ring...)
+				}
+			}
+		}
+		for _, p := range pts {
+			if gy.rasters[i].state(p) != cellMixed {
+				quick++
+			}
+			if got, want := gy.exclusive(i, p), gy.exclusiveSlow(i, p); got != want {
+				t.Fatalf("village %s at %v: raster says %v, polygons %v", v.Code, p, got, want)
+			}
+		}
+	}
+	if quick == 0 {
+		t.Error("the raster never answered")
+	}
+}
+
+func BenchmarkExclusive(b *testing.B) {
+	_, gy := small(b)
+	rnd := newRand(1, 98, 0)
+	pts := make([]orb.Point, 4096)
+	vis := make([]int, len(pts))
+	for k := range pts {
+		vis[k] = rnd.IntN(len(gy.villages))
+		bd := gy.villages[vis[k]].shape.bound
+		pts[k] = orb.Point{bd.Min[0] + rnd.Float64()*(bd.Max[0]-bd.Min[0]), bd.Min[1] + rnd.Float64()*(bd.Max[1]-bd.Min[1])}
+	}
+	for _, bc := range []struct {
+		name string
+		fn   func(int, orb.Point) bool
+	}{{"raster", gy.exclusive}, {"polygons", gy.exclusiveSlow}} {
+		b.Run(bc.name, func(b *testing.B) {
+			k := 0
+			for b.Loop() {
+				bc.fn(vis[k%len(pts)], pts[k%len(pts)])
+				k++
+			}
+		})
+	}
+}

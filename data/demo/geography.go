@@ -38,6 +38,7 @@ type geography struct {
 	// settlements are where each village's people live; drawn from the
 	// seed, the same for any number of households.
 	settlements []settlement
+	rasters     []*raster // per village, to answer exclusive quickly
 }
 
 // Shoreline and setting rules.
@@ -73,7 +74,7 @@ func buildGeography(seed uint64) (*geography, error) {
 	for i, v := range b.villages {
 		d, ok := districtOf[v.DistrictCode]
 		if !ok {
-			return nil, fmt.Errorf("demo: %s: village %s (%s) is in no kecamatan of %s", BoundariesFile, v.Code, v.Name, "33.26")
+			return nil, fmt.Errorf("demo: %s: village %s (%s) is in no kecamatan of the table in regency.go", BoundariesFile, v.Code, v.Name)
 		}
 		sh := newShape(v.Geometry)
 		gy.villages[i] = village{Village: v, district: d, shape: sh, areaKm2: sh.areaKm2(), zone: -1}
@@ -97,6 +98,10 @@ func buildGeography(seed uint64) (*geography, error) {
 	}
 	gy.assignSettings()
 	gy.assignPopulation(newRand(seed, streamGeography, 0))
+	gy.rasters = make([]*raster, len(gy.villages))
+	for i := range gy.villages {
+		gy.rasters[i] = gy.newRaster(i)
+	}
 	gy.settlements = make([]settlement, len(gy.villages))
 	for i := range gy.villages {
 		if gy.settlements[i], err = gy.settle(newRand(seed, streamSettlements, uint64(i)), i); err != nil {
@@ -289,8 +294,22 @@ func (gy *geography) assignPopulation(rnd *rand.Rand) {
 // exclusive reports whether p lies inside village i's raw polygon, in
 // exactly one of its parts, and inside no other village's raw polygon: a
 // point no reading of the file can give to another village, whatever the
-// import does about overlaps and nested shells.
+// import does about overlaps and nested shells. The village's raster
+// answers for most points; exclusiveSlow for those near a boundary.
 func (gy *geography) exclusive(i int, p orb.Point) bool {
+	if r := gy.rasters[i]; r != nil {
+		switch r.state(p) {
+		case cellExclusive:
+			return true
+		case cellElsewhere:
+			return false
+		}
+	}
+	return gy.exclusiveSlow(i, p)
+}
+
+// exclusiveSlow is exclusive by point-in-polygon tests.
+func (gy *geography) exclusiveSlow(i int, p orb.Point) bool {
 	v := &gy.villages[i]
 	if v.shape.parts(p) != 1 {
 		return false
