@@ -68,7 +68,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opt := postgis.ImportOptions{Read: files.opt, Log: log, ClearZones: *clearZones}
+	opt := postgis.ImportOptions{Read: files.opt, Log: log, ClearZones: *clearZones, Region: files.region()}
 	if !*quiet && isTerminal(stderr) {
 		opt.Progress = stderr
 	}
