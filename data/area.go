@@ -1,6 +1,10 @@
 package data
 
-import "github.com/paulmach/orb"
+import (
+	"github.com/paulmach/orb"
+
+	"labmap/geo"
+)
 
 // RegencyCode and RegencyName identify the whole regency, the top level of aggregation.
 const RegencyCode = "33.26"
@@ -71,6 +75,9 @@ type Dataset struct {
 	Districts  []District
 	Zones      []Zone
 	Households []Household
+	// Coverage reports how the villages file was cleaned into a partition
+	// (repairs, overlaps, gaps); see geo.CleanCoverage.
+	Coverage geo.CoverageReport
 }
 
 // DistrictCodeOf returns the kecamatan part of a village code ("33.26.14" of "33.26.14.2009").

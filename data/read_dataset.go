@@ -118,14 +118,20 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // CheckDataset validates what no single file can: village codes are unique,
-// every household's village_code names a village, every zone's villages
-// exist. It also fills the derived fields, keeping every slice in its input
-// order: a village's DistrictCode from its code; Districts from the village
-// codes (a district file's entries come first and give the names, missing
-// ones are added with the code as name); the VillageCode of households
-// without one, by point-in-polygon; the VillageCodes of zones given only as a
-// polygon (the villages whose interior point lies in it); and every
-// household's BaselineStatus, its status at its earliest round.
+// every household's village_code names a village and its point lies within
+// MaxOutsideVillage of it, every zone's villages exist. It cleans the
+// villages into a partition (geo.CleanCoverage: invalid polygons repaired,
+// overlaps resolved, sliver gaps closed; the file's geometry of a changed
+// village kept in Source, the report in ds.Coverage). It also fills the
+// derived fields, keeping every slice in its input order: a village's
+// DistrictCode from its code; Districts from the village codes (a district
+// file's entries come first and give the names, missing ones are added with
+// the code as name); every district's and zone's Geometry, the dissolved
+// union of its villages (a districts file's polygons are not used); the
+// VillageCode of households without one, by point-in-polygon; the
+// VillageCodes of zones given only as a polygon (the villages whose interior
+// point lies in it); and every household's BaselineStatus, its status at its
+// earliest round.
 //
 // householdsFile names the households file in messages; problems come back
 // as one *InputError per file, joined. On error ds may be partly filled.
@@ -163,9 +169,16 @@ func checkDataset(ds *Dataset, f Files, maxErrors int) error {
 		byCode[v.Code] = i
 	}
 
+	// Cleaning comes first: zones given as a polygon pick their villages,
+	// and households without a code their village, from the cleaned
+	// partition, where no point lies in two villages.
+	if len(vps.list) == 0 && len(ds.Villages) > 0 {
+		cleanVillages(ds, byCode, vps)
+	}
 	ds.Districts = mergeDistricts(ds.Districts, ds.Villages)
 	checkZones(ds, byCode, zps, vfile)
-	fillOutlines(ds, byCode)
+	dissolveOutlines(ds, byCode, vps)
+	vcheck := NewVillageCheck(ds.Villages, vfile)
 
 	// The index is built only when some household lacks a village code: a
 	// file that names every village needs no geometry at all.
@@ -177,9 +190,9 @@ func checkDataset(ds *Dataset, f Files, maxErrors int) error {
 			ref = fmt.Sprintf("household %s round %s", h.ID, h.Round)
 		}
 		if h.VillageCode != "" {
-			if _, ok := byCode[h.VillageCode]; !ok {
-				if !hps.add(Problem{Line: h.Line, Ref: ref, Field: "village_code",
-					Msg: fmt.Sprintf("%q names no village in %s", h.VillageCode, vfile)}) {
+			if p, ok := vcheck.Check(h); !ok {
+				p.Ref = ref
+				if !hps.add(p) {
 					break
 				}
 			}
@@ -225,34 +238,6 @@ func mergeDistricts(given []District, vs []Village) []District {
 		}
 	}
 	return out
-}
-
-// fillOutlines gives districts and zones that came without a polygon the
-// polygons of their villages, side by side, so that maps can draw every
-// area. Both stores get the same outlines because this happens here.
-func fillOutlines(ds *Dataset, byCode map[string]int) {
-	for i := range ds.Districts {
-		d := &ds.Districts[i]
-		if len(d.Geometry) > 0 {
-			continue
-		}
-		for _, v := range ds.Villages {
-			if v.DistrictCode == d.Code {
-				d.Geometry = append(d.Geometry, v.Geometry...)
-			}
-		}
-	}
-	for i := range ds.Zones {
-		z := &ds.Zones[i]
-		if len(z.Geometry) > 0 {
-			continue
-		}
-		for _, c := range z.VillageCodes {
-			if vi, ok := byCode[c]; ok {
-				z.Geometry = append(z.Geometry, ds.Villages[vi].Geometry...)
-			}
-		}
-	}
 }
 
 func checkZones(ds *Dataset, byCode map[string]int, ps *problems, vfile string) {

@@ -38,7 +38,7 @@ func TestCheckDataset(t *testing.T) {
 				hh("H1", "2024-03-01", 109.05, -6.95, NonPoor, "", 2),
 				hh("H1", "2023-03-01", 109.05, -6.95, Poor, "", 3),
 				hh("H2", "2023-03-01", 109.15, -6.95, Extreme, "", 4),
-				hh("H3", "2023-03-01", 108.0, -6.0, Vulnerable, "33.26.15.2002", 5),
+				hh("H3", "2023-03-01", 109.19, -6.95, Vulnerable, "33.26.15.2002", 5),
 			},
 		}
 		if err := CheckDataset(&ds, "hh.csv"); err != nil {

@@ -268,9 +268,10 @@ func abbreviate(raw []byte) string {
 // returns nil and no message for a null or absent geometry, which only some
 // files allow.
 //
-// Polygons are rejected, never repaired, when a ring is unclosed, too short
-// or crosses itself: a guessed repair could silently move households from
-// one village to another.
+// Polygons are rejected when a ring is unclosed or too short: nothing says
+// what such a ring was meant to be. A ring that crosses itself passes here:
+// villages are repaired by the coverage cleaning of CheckDataset, which
+// reports each repair, and zones check it themselves (ReadZones).
 func (f *feature) polygons() (orb.MultiPolygon, string) {
 	raw := bytes.TrimSpace(f.geom)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -334,7 +335,7 @@ func (f *feature) polygons() (orb.MultiPolygon, string) {
 				}
 			}
 		}
-		if err := geo.ValidatePolygon(p); err != nil {
+		if err := geo.ValidateRings(p); err != nil {
 			return nil, part + err.Error()
 		}
 	}
@@ -470,8 +471,9 @@ func (s *coordScanner) end() error {
 // ReadVillages reads villages from a GeoJSON FeatureCollection of Polygon or
 // MultiPolygon features. The code and name come from the properties named by
 // opt.VillageCodeField and opt.VillageNameField; district_code (else derived
-// from the code) and kelurahan are optional. Invalid polygons are rejected,
-// not repaired. Problems come back together as an *InputError.
+// from the code) and kelurahan are optional. Polygons whose rings cross
+// themselves are read as they are, for CheckDataset to repair and report;
+// unclosed or too short rings are refused. Problems come back together as an *InputError.
 func ReadVillages(r io.Reader, file string, opt ReadOptions) ([]Village, error) {
 	opt = opt.withDefaults()
 	ps := &problems{file: file, max: opt.MaxErrors}
@@ -812,6 +814,16 @@ func ReadZones(r io.Reader, file string, opt ReadOptions) ([]Zone, error) {
 			fail(ref, "villages", msg)
 		}
 		mp, msg := f.polygons()
+		for i := 0; msg == "" && i < len(mp); i++ {
+			// A zone's polygon picks villages by point in polygon, which
+			// a ring crossing itself would make ambiguous.
+			if err := geo.ValidatePolygon(mp[i]); err != nil {
+				msg = err.Error()
+				if len(mp) > 1 {
+					msg = fmt.Sprintf("polygon %d: %s", i+1, msg)
+				}
+			}
+		}
 		if msg != "" {
 			fail(ref, "geometry", msg)
 		} else if mp == nil && len(codes) == 0 && !bad {

@@ -51,10 +51,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL (required)")
 	files := inputFlags(fs)
 	quiet := fs.Bool("quiet", false, "no progress display")
+	dryRun := fs.Bool("dry-run", false, "check the files and print the villages' cleaning report as labmap check does; touch no database")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	clearZones := fs.Bool("clear-zones", false, "remove every lab zone (without --zones the database's zones are kept)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *dryRun {
+		if files.Households == "" || files.Villages == "" {
+			fmt.Fprintln(stderr, "labmap import: --households and --villages are required")
+			return errUsage
+		}
+		return checkFiles(ctx, files, stdout)
 	}
 	if *dbURL == "" || files.Households == "" || files.Villages == "" {
 		fmt.Fprintln(stderr, "labmap import: --database-url, --households and --villages are required")

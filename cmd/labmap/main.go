@@ -25,6 +25,7 @@ func commands() []command {
 		{"serve", "serve statistics and vector tiles over HTTP from PostGIS, files, or the built-in demo dataset", runServe},
 		{"migrate", "create or upgrade the PostGIS schema", runMigrate},
 		{"import", "import households and areas into PostGIS in one transaction", runImport},
+		{"check", "check input files as an import would and print the villages' cleaning report; no database", runCheck},
 		{"tiles", "tiles seed: pre-warm a running server's tile cache", runTiles},
 		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},

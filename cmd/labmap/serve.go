@@ -104,6 +104,7 @@ func loadMemory(ctx context.Context, log *slog.Logger, files *inputFiles, demoHo
 		if ds, err = data.LoadFiles(ctx, files.Files, files.opt); err != nil {
 			return nil, err
 		}
+		data.LogCoverage(log, files.Villages, ds.Coverage)
 		ds.Region = files.region()
 		source = files.Households
 	} else {

@@ -73,6 +73,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 	if err != nil {
 		return res, err
 	}
+	data.LogCoverage(log, files.Villages, areas.Coverage)
 	hf, err := os.Open(files.Households)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
@@ -126,11 +127,8 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err != nil {
 			return err
 		}
-		known := make(map[string]bool, len(areas.Villages))
-		for _, v := range areas.Villages {
-			known[v.Code] = true
-		}
-		cp, err := copyHouseholds(ctx, tx, hf, files, opt, version, known)
+		check := data.NewVillageCheck(areas.Villages, files.Villages)
+		cp, err := copyHouseholds(ctx, tx, hf, files, opt, version, check)
 		if err != nil {
 			return err
 		}
@@ -205,9 +203,14 @@ func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset) error {
 		if err != nil {
 			return fmt.Errorf("village %s: encode geometry: %w", v.Code, err)
 		}
-		vrows[i] = []any{v.Code, v.Name, v.DistrictCode, v.Kelurahan, i, g}
+		// The file's geometry, when cleaning changed it, stays for audit.
+		src, err := multiPolygonEWKB(v.Source)
+		if err != nil {
+			return fmt.Errorf("village %s: encode source geometry: %w", v.Code, err)
+		}
+		vrows[i] = []any{v.Code, v.Name, v.DistrictCode, v.Kelurahan, i, g, src}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"villages"}, []string{"code", "name", "district_code", "kelurahan", "ord", "geom"}, pgx.CopyFromRows(vrows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"villages"}, []string{"code", "name", "district_code", "kelurahan", "ord", "geom", "source_geom"}, pgx.CopyFromRows(vrows)); err != nil {
 		return fmt.Errorf("copy villages: %w", err)
 	}
 	drows := make([][]any, len(ds.Districts))
@@ -350,7 +353,7 @@ type copied struct {
 // table, marked with the version this import will commit: the file is never
 // held in memory, only the H3 cells of each distinct location. Village codes
 // are checked against the villages file on the way.
-func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files, opt ImportOptions, version int64, villages map[string]bool) (copied, error) {
+func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files, opt ImportOptions, version int64, villages *data.VillageCheck) (copied, error) {
 	var size int64
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
@@ -373,13 +376,11 @@ func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files
 		cache := make(map[orb.Point]geo.CellSet)
 		dates := make(map[data.Round]time.Time)
 		err := data.ScanHouseholds(counted, files.Households, opt.Read, func(h *data.Household) error {
-			switch {
-			case h.VillageCode == "":
+			if h.VillageCode == "" {
 				out.unplaced[householdKey{h.ID, h.Round}] = h.Line
-			case !villages[h.VillageCode]:
+			} else if p, ok := villages.Check(h); !ok {
 				if len(codeErrs.Problems) < maxErrors {
-					codeErrs.Problems = append(codeErrs.Problems, data.Problem{Line: h.Line, Field: "village_code",
-						Msg: fmt.Sprintf("%q names no village in %s", h.VillageCode, files.Villages)})
+					codeErrs.Problems = append(codeErrs.Problems, p)
 				} else {
 					codeErrs.More = true
 				}
