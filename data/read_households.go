@@ -350,6 +350,13 @@ func (hr *householdRows) parseHeader(header []string, opt ReadOptions) bool {
 		shown := header[:min(hr.named, 6)]
 		quoted := make([]string, len(shown))
 		for i, h := range shown {
+			if len(h) > 40 {
+				cut := 40
+				for cut > 0 && !utf8.RuneStart(h[cut]) {
+					cut--
+				}
+				h = h[:cut] + "..."
+			}
 			quoted[i] = strconv.Quote(h)
 		}
 		more := ""

@@ -128,7 +128,7 @@ func TestReadHouseholdsAsPeopleHaveThemBad(t *testing.T) {
 		{"unknown encoding", header, ReadOptions{Encoding: "ebcdic"},
 			`hh.csv: encoding "ebcdic" is not one of utf-8, windows-1252, utf-16`},
 		{"delimiter not found", "household_id:round:lon:lat:members:poverty_status\nH1:2023-03-01:109.6:-6.9:4:poor\n", ReadOptions{},
-			`hh.csv: line 1: the header has no known column: split at "," (comma), the delimiter found, it reads as 1 column, "household_id:round:lon:lat:members:poverty_status"; ` +
+			`hh.csv: line 1: the header has no known column: split at "," (comma), the delimiter found, it reads as 1 column, "household_id:round:lon:lat:members:pover..."; ` +
 				`labmap finds a comma, semicolon, tab or | delimiter (or takes Excel's sep= first line) and needs the columns household_id, round, lon, lat, members, poverty_status: ` +
 				`save the file with one of those delimiters and name its columns as the data contract does`},
 		{"columns named otherwise, semicolons", "id_ruta;putaran;bujur;lintang;anggota;status;desa\nH1;2023-03-01;109,6;-6,9;4;miskin;x\n", ReadOptions{},
