@@ -112,7 +112,10 @@ func (gy *geography) areas() data.Dataset {
 	ds := data.Dataset{Region: region(gy.source)}
 	ds.Villages = make([]data.Village, len(gy.villages))
 	for i, v := range gy.villages {
+		// A copy: the import cleans geometry, and the generator's own
+		// stays the file's.
 		ds.Villages[i] = v.Village
+		ds.Villages[i].Geometry = v.Geometry.Clone()
 	}
 	ds.Districts = make([]data.District, len(districts))
 	for d, spec := range districts {
