@@ -76,14 +76,26 @@ func dissolveOutlines(ds *Dataset, byCode map[string]int, vps *problems) {
 	}
 	for i := range ds.Zones {
 		z := &ds.Zones[i]
-		var ms []orb.MultiPolygon
-		for _, c := range z.VillageCodes {
-			if vi, ok := byCode[c]; ok {
-				ms = append(ms, ds.Villages[vi].Geometry)
-			}
+		mp, err := VillagesOutline(ds.Villages, byCode, z.VillageCodes)
+		if err != nil {
+			vps.add(Problem{Msg: fmt.Sprintf("the outline of zone %s: %v", z.ID, err)})
 		}
-		z.Geometry = dissolve("zone "+z.ID, ms)
+		z.Geometry = mp
 	}
+}
+
+// VillagesOutline is the dissolved union of the villages named by codes
+// (positions in villages by byCode; unknown codes are skipped): the outline
+// CheckDataset gives a zone, and the import gives a zone it keeps across
+// new villages.
+func VillagesOutline(villages []Village, byCode map[string]int, codes []string) (orb.MultiPolygon, error) {
+	var ms []orb.MultiPolygon
+	for _, c := range codes {
+		if vi, ok := byCode[c]; ok {
+			ms = append(ms, villages[vi].Geometry)
+		}
+	}
+	return geo.Dissolve(ms)
 }
 
 // VillageCheck checks the village_code of household rows against the

@@ -105,20 +105,17 @@ func keepAreas(ctx context.Context, tx pgx.Tx, areas *data.Dataset, files data.F
 	return nil
 }
 
-// villagesOutline is the polygons of the villages named by codes, side by
-// side: the outline data.LoadAreas gives a zone without a polygon.
+// villagesOutline is the dissolved union of the villages named by codes:
+// the outline data.LoadAreas gives every zone. Villages that passed the
+// coverage cleaning always dissolve; should GEOS fail all the same, the
+// zone is kept without an outline rather than failing the import.
 func villagesOutline(villages []data.Village, byCode map[string]int, codes []string) orb.MultiPolygon {
-	var out orb.MultiPolygon
-	for _, c := range codes {
-		if i, ok := byCode[c]; ok {
-			out = append(out, villages[i].Geometry...)
-		}
-	}
+	out, _ := data.VillagesOutline(villages, byCode, codes)
 	return out
 }
 
 // outlineFromVillages reports whether a zone's outline is its villages'
-// polygons side by side; such an outline follows the villages when the zone
+// dissolved outline; such an outline follows the villages when the zone
 // is kept across imports.
 func outlineFromVillages(z *data.Zone, villages []data.Village, byCode map[string]int) bool {
 	return len(z.Geometry) > 0 && reflect.DeepEqual(z.Geometry, villagesOutline(villages, byCode, z.VillageCodes))
