@@ -6,12 +6,6 @@ import (
 	"labmap/geo"
 )
 
-// RegencyCode and RegencyName identify the whole regency, the top level of aggregation.
-const RegencyCode = "33.26"
-
-// RegencyName is the regency's name in both languages.
-var RegencyName = Text{ID: "Kabupaten Pekalongan", EN: "Pekalongan Regency"}
-
 // Region is the area a dataset covers, named by the data rather than by the
 // code: the same binary serves Kabupaten Pekalongan, another regency or a
 // whole province.

@@ -1,12 +1,10 @@
 package geo
 
 import (
-	"math"
 	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -20,53 +18,6 @@ func TestCellsMatchH3(t *testing.T) {
 				t.Errorf("Cells(%v)[%d] = %x (res %d), want %x", p, r, got, Resolution(got), want)
 			}
 		}
-	}
-}
-
-func TestUnionCells(t *testing.T) {
-	origin := Cell(orb.Point{109.66, -6.93}, 9)
-	disk := h3.Cell(origin).GridDisk(2)
-	cells := make([]uint64, len(disk))
-	sum := 0.0
-	for i, c := range disk {
-		cells[i] = uint64(c)
-		sum += planar.Area(CellPolygon(uint64(c)))
-	}
-	tests := []struct {
-		name   string
-		cells  []uint64
-		parts  int
-		holes  int
-		area   float64
-		isHole bool
-	}{
-		{"disk of 19 cells", cells, 1, 0, sum, false},
-		{"ring with a hole", cells[1:], 1, 1, sum - planar.Area(CellPolygon(origin)), false},
-		{"two separate cells", []uint64{origin, uint64(h3.Cell(origin).GridDisk(3)[30])}, 2, 0, 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			mp := UnionCells(tc.cells)
-			if len(mp) != tc.parts {
-				t.Fatalf("%d parts, want %d", len(mp), tc.parts)
-			}
-			holes := 0
-			for _, p := range mp {
-				holes += len(p) - 1
-				if err := ValidatePolygon(p); err != nil {
-					t.Errorf("invalid union: %v", err)
-				}
-			}
-			if holes != tc.holes {
-				t.Errorf("%d holes, want %d", holes, tc.holes)
-			}
-			if tc.area > 0 {
-				got := planar.Area(mp)
-				if math.Abs(got-tc.area)/tc.area > 1e-5 {
-					t.Errorf("area %g, want %g", got, tc.area)
-				}
-			}
-		})
 	}
 }
 

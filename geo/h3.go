@@ -65,31 +65,3 @@ func CellPolygon(cell uint64) orb.Polygon {
 
 // CellString formats an H3 index the way every H3 tool prints it.
 func CellString(cell uint64) string { return h3.Cell(cell).String() }
-
-// Neighbors returns the cells that share an edge with cell.
-func Neighbors(cell uint64) []uint64 {
-	disk := h3.Cell(cell).GridDisk(1)
-	out := make([]uint64, 0, len(disk)-1)
-	for _, c := range disk {
-		if uint64(c) != cell {
-			out = append(out, uint64(c))
-		}
-	}
-	return out
-}
-
-// CoverBound returns the cells at res whose centres lie inside the bound.
-func CoverBound(b orb.Bound, res int) []uint64 {
-	poly := h3.GeoPolygon{GeoLoop: h3.GeoLoop{
-		{Lat: b.Min.Lat(), Lng: b.Min.Lon()},
-		{Lat: b.Min.Lat(), Lng: b.Max.Lon()},
-		{Lat: b.Max.Lat(), Lng: b.Max.Lon()},
-		{Lat: b.Max.Lat(), Lng: b.Min.Lon()},
-	}}
-	cells := h3.PolygonToCells(poly, res)
-	out := make([]uint64, len(cells))
-	for i, c := range cells {
-		out[i] = uint64(c)
-	}
-	return out
-}

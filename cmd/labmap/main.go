@@ -27,7 +27,7 @@ func commands() []command {
 		{"import", "import households and areas into PostGIS in one transaction", runImport},
 		{"check", "check input files as an import would and print the villages' cleaning report; no database", runCheck},
 		{"tiles", "tiles seed: pre-warm a running server's tile cache", runTiles},
-		{"demo", "write the synthetic Pekalongan dataset (households.csv, villages/zones/districts.geojson)", runDemo},
+		{"demo", "write the demo dataset: real Pekalongan villages, synthetic households (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "list the subcommands, or explain one: labmap help serve", nil},
 	}
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "labmap — maps of the poverty labs of Kabupaten Pekalongan")
+	fmt.Fprintln(w, "labmap — maps of poverty labs (laboratorium kemiskinan): Kabupaten Pekalongan built in, any regency importable")
 	fmt.Fprintln(w, "\nUsage: labmap <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)

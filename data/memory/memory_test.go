@@ -184,7 +184,7 @@ func TestStatsFixture(t *testing.T) {
 		{"village A baseline", 1, data.StatsQuery{Level: data.LevelVillage, Round: "2017-12-01"}, codeA, false, villageA1, 2},
 		{"village B latest", 1, data.StatsQuery{Level: data.LevelVillage, Round: "2019-06-01"}, codeB, false, villageB2, 2},
 		{"district", 1, data.StatsQuery{Level: data.LevelDistrict}, "33.26.14", false, district2, 1},
-		{"regency equals district", 1, data.StatsQuery{Level: data.LevelRegency}, data.RegencyCode, false, district2, 1},
+		{"regency equals district", 1, data.StatsQuery{Level: data.LevelRegency}, "33.26", false, district2, 1},
 		{"zone is village A", 1, data.StatsQuery{Level: data.LevelZone}, "urban-kertijayan", false, villageA2, 1},
 		{"zone filter on villages", 1, data.StatsQuery{Level: data.LevelVillage, Zone: "urban-kertijayan"}, codeA, false, villageA2, 1},
 		{"k=5 withholds sensitive counts", 5, data.StatsQuery{Level: data.LevelVillage}, codeA, false, villageA2k5, 2},

@@ -56,10 +56,12 @@ func convert(in, out, prefix, commit string) error {
 	defer fh.Close()
 	zw, _ := gzip.NewWriterLevel(fh, gzip.BestCompression)
 	w := bufio.NewWriter(zw)
+	// source, license and basis make the map's attribution line, so they stay short.
 	meta := map[string]string{
-		"source":  "github.com/cahyadsn/wilayah_boundaries " + commit,
-		"license": "MIT, (c) Cahya DSN",
-		"basis":   "Kepmendagri No 300.2.2-2430 Tahun 2025",
+		"source":  "cahyadsn/wilayah_boundaries",
+		"commit":  commit,
+		"license": "MIT",
+		"basis":   "Kepmendagri 300.2.2-2430/2025",
 	}
 	mb, _ := json.Marshal(meta)
 	fmt.Fprintf(w, "{\"type\":\"FeatureCollection\",\"labmap:source\":%s,\"features\":[\n", mb)

@@ -258,6 +258,7 @@ function translateStatic() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   $("lang").textContent = t("lang");
   document.title = `${t("title")} — ${regionName()}`;
+  $("title").textContent = `${t("title")} — ${regionName()}`;
   const synth = $("synthetic");
   synth.hidden = !(config && config.region && config.region.synthetic);
   synth.textContent = t("synthetic");
