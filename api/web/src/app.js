@@ -430,9 +430,12 @@ async function start() {
     await applyChoropleth();
     await showZoneFigures();
     if (state.zone && !view) flyToZone(state.zone);
-    map.once("idle", () => {
-      window.__labmapFirstRender = performance.now();
-    });
+    // The map may have gone idle while the app's own requests were in
+    // flight; then no further idle event comes, and waiting for one would
+    // leave the first-render signal unset for good.
+    const rendered = () => { window.__labmapFirstRender ??= performance.now(); };
+    if (map.loaded() && map.areTilesLoaded()) rendered();
+    else map.once("idle", rendered);
   });
   map.on("moveend", writeHash);
   // Hexagons change resolution with the zoom; their differences must follow.
