@@ -15,7 +15,7 @@ const T = {
     points: "poin", lower: "turun", higher: "naik", noChange: "tetap", urban: "perkotaan", coastal: "pesisir",
     forest: "kawasan hutan", figures: "Angka kunci", code: "Kode", clickHint: "Klik wilayah untuk melihat angkanya.",
     lang: "EN", noResults: "Tidak ditemukan", district: "Kecamatan",
-    synthetic: "Data rumah tangga sintetis — bukan hasil survei",
+    synthetic: "Data rumah tangga sintetis — bukan hasil survei", syntheticShort: "Data sintetis",
   },
   en: {
     title: "Poverty Lab Map", regency: "Pekalongan Regency", indicator: "Indicator", level: "Level",
@@ -27,7 +27,7 @@ const T = {
     points: "points", lower: "down", higher: "up", noChange: "unchanged", urban: "urban", coastal: "coastal",
     forest: "forest", figures: "Key figures", code: "Code", clickHint: "Click an area to see its figures.",
     lang: "ID", noResults: "Nothing found", district: "District",
-    synthetic: "Synthetic household data — not survey results",
+    synthetic: "Synthetic household data — not survey results", syntheticShort: "Synthetic data",
   },
 };
 
@@ -262,6 +262,7 @@ function translateStatic() {
   const synth = $("synthetic");
   synth.hidden = !(config && config.region && config.region.synthetic);
   synth.textContent = t("synthetic");
+  synth.dataset.short = t("syntheticShort");
   $("search").setAttribute("aria-label", t("search"));
 }
 
