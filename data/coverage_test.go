@@ -1,9 +1,7 @@
 package data
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,32 +9,6 @@ import (
 
 	"labmap/geo"
 )
-
-// gunzip writes a gzipped file of the repository to a temporary file.
-func gunzip(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(path), ".gz"))
-	w, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(w, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestLoadCleansRealVillages(t *testing.T) {
 	tests := []struct {
@@ -48,7 +20,7 @@ func TestLoadCleansRealVillages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			ds, err := LoadAreas(context.Background(), Files{Villages: gunzip(t, tc.file)}, ReadOptions{})
+			ds, err := LoadAreas(context.Background(), Files{Villages: tc.file}, ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 
@@ -95,7 +94,7 @@ func readFile(ctx context.Context, name string, fn func(io.Reader) error) error 
 	if name == "" || ctx.Err() != nil {
 		return nil
 	}
-	fh, err := os.Open(name)
+	fh, err := OpenInput(name)
 	if err != nil {
 		return fmt.Errorf("loading files: %w", err)
 	}

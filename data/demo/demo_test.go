@@ -2,7 +2,6 @@ package demo
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"math"
@@ -62,16 +61,12 @@ func villageIndex(ds data.Dataset) map[string]int {
 // readGz reads a gzipped villages file the way an import would.
 func readGz(t *testing.T, path string) []data.Village {
 	t.Helper()
-	fh, err := os.Open(path)
+	fh, err := data.OpenInput(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	zr, err := gzip.NewReader(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs, err := data.ReadVillages(zr, path, data.ReadOptions{})
+	vs, err := data.ReadVillages(fh, path, data.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

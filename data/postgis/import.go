@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -74,7 +73,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		return res, err
 	}
 	data.LogCoverage(log, files.Villages, areas.Coverage)
-	hf, err := os.Open(files.Households)
+	hf, err := data.OpenInput(files.Households)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -119,11 +118,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err := replaceAreas(ctx, tx, areas); err != nil {
 			return err
 		}
-		var size int64
-		if st, err := hf.Stat(); err == nil {
-			size = st.Size()
-		}
-		idx, err := prepareHouseholds(ctx, tx, size)
+		idx, err := prepareHouseholds(ctx, tx, hf.Size())
 		if err != nil {
 			return err
 		}
@@ -353,13 +348,8 @@ type copied struct {
 // table, marked with the version this import will commit: the file is never
 // held in memory, only the H3 cells of each distinct location. Village codes
 // are checked against the villages file on the way.
-func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files, opt ImportOptions, version int64, villages *data.VillageCheck) (copied, error) {
-	var size int64
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
-	}
-	counted := &countingReader{r: f}
-	prog := newProgress(opt.Progress, size)
+func copyHouseholds(ctx context.Context, tx pgx.Tx, f *data.InputFile, files data.Files, opt ImportOptions, version int64, villages *data.VillageCheck) (copied, error) {
+	prog := newProgress(opt.Progress, f.Size())
 	maxErrors := opt.Read.MaxErrors
 	if maxErrors <= 0 {
 		maxErrors = data.DefaultMaxErrors
@@ -375,7 +365,7 @@ func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files
 		defer close(ch)
 		cache := make(map[orb.Point]geo.CellSet)
 		dates := make(map[data.Round]time.Time)
-		err := data.ScanHouseholds(counted, files.Households, opt.Read, func(h *data.Household) error {
+		err := data.ScanHouseholds(f, files.Households, opt.Read, func(h *data.Household) error {
 			if h.VillageCode == "" {
 				out.unplaced[householdKey{h.ID, h.Round}] = h.Line
 			} else if p, ok := villages.Check(h); !ok {
@@ -411,7 +401,7 @@ func copyHouseholds(ctx context.Context, tx pgx.Tx, f *os.File, files data.Files
 			}
 			out.rows++
 			if out.rows%4096 == 0 {
-				prog.update(out.rows, counted.n.Load())
+				prog.update(out.rows, f.Consumed())
 			}
 			return nil
 		})

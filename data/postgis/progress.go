@@ -3,21 +3,8 @@ package postgis
 import (
 	"fmt"
 	"io"
-	"sync/atomic"
 	"time"
 )
-
-// countingReader counts the bytes read so far, for the progress display.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // progress redraws one line on a terminal: rows, rows/s, share of the file
 // read and the time left at the current pace. A nil writer shows nothing.
