@@ -161,13 +161,18 @@ func properties(a *data.Area, l Layer, res int, props []int) geojson.Properties 
 	if a.Suppressed {
 		return p
 	}
-	p["households"] = a.Households
+	// Counts go in as int64 so that orb encodes them as MVT integers: GDAL
+	// and QGIS then type them Integer, and a float64 would read as Real.
+	// Counts are sums of integers, carried in Value.Number as exact floats.
+	p["households"] = int64(a.Households)
 	for _, i := range props {
 		v := a.Values[i]
 		switch {
 		case !v.Valid:
 		case data.Indicators[i].Kind == data.KindCategory:
 			p[data.Indicators[i].Key] = v.Text
+		case data.Indicators[i].Kind == data.KindCount:
+			p[data.Indicators[i].Key] = int64(math.Round(v.Number))
 		default:
 			p[data.Indicators[i].Key] = v.Number
 		}
