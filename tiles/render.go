@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +11,6 @@ import (
 	"labmap/geo"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
@@ -90,7 +88,8 @@ func Render(ctx context.Context, store data.Store, r Request) ([]byte, error) {
 }
 
 // render is Render with an optional cache of simplified outlines; the cache
-// changes only the speed, never the bytes.
+// changes only the speed, never the bytes: without one, the outlines are
+// built for this tile alone.
 func render(ctx context.Context, store data.Store, r Request, outlines *outlineCache) ([]byte, error) {
 	tile := maptile.New(uint32(r.X), uint32(r.Y), maptile.Zoom(r.Z))
 	tb := tile.Bound()
@@ -98,7 +97,11 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 	padY := (tb.Max[1] - tb.Min[1]) * Buffer / Extent
 	query := orb.Bound{Min: orb.Point{tb.Min[0] - padX, tb.Min[1] - padY}, Max: orb.Point{tb.Max[0] + padX, tb.Max[1] + padY}}
 	proj := newProjection(r.Z, r.X, r.Y)
-	clipBox := orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}}
+	clipper := geo.NewTileClipper(orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}})
+	if outlines == nil {
+		outlines = &outlineCache{}
+		outlines.reset(0)
+	}
 
 	var props []int
 	if r.Properties == nil {
@@ -112,6 +115,10 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 		}
 	}
 
+	var (
+		topo  *topology
+		world map[areaKey]orb.MultiPolygon
+	)
 	layers := make(mvt.Layers, 0, len(r.Layers))
 	for _, l := range r.Layers {
 		q := data.AreaQuery{StatsQuery: data.StatsQuery{Level: l.Level, Round: r.Round, Zone: r.Zone}, Bound: query}
@@ -122,21 +129,39 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 		if err != nil {
 			return nil, fmt.Errorf("tile %d/%d/%d layer %s: %w", r.Z, r.X, r.Y, l.Name, err)
 		}
+		if l.Level != data.LevelHexagon && world == nil && len(areas) > 0 {
+			if topo, world, err = outlines.world(ctx, store, r.Round, r.Z); err != nil {
+				return nil, fmt.Errorf("tile %d/%d/%d layer %s: %w", r.Z, r.X, r.Y, l.Name, err)
+			}
+		}
 		layer := &mvt.Layer{Name: l.Name, Version: 2, Extent: Extent}
 		for i := range areas {
 			a := &areas[i]
-			var world orb.MultiPolygon
-			if l.Level == data.LevelHexagon || outlines == nil {
-				// A hexagon has seven corners: caching it costs more than it saves.
-				world = worldOutline(a.Geometry, r.Z)
-			} else {
-				world = outlines.get(l.Level, a.Code, r.Z, a.Geometry)
+			key := areaKey{l.Level, a.Code}
+			w, shared := world[key]
+			if !shared {
+				// Hexagons (seven corners, nothing to share), and an area
+				// the topology does not hold, are simplified alone.
+				w = worldOutline(a.Geometry, r.Z)
 			}
-			g := tileGeometry(world, proj, clipBox)
-			if g == nil {
+			g, err := clipper.Clip(proj.place(w))
+			if err != nil {
+				return nil, fmt.Errorf("tile %d/%d/%d layer %s area %s: %w", r.Z, r.X, r.Y, l.Name, a.Code, err)
+			}
+			if g == nil && shared && len(w) == 0 {
+				// The whole area is smaller than the simplification
+				// tolerance at this zoom: a grid square where it lies.
+				if p, ok := topo.anchor(key, r.Z); ok {
+					g = clipper.Square(orb.Point{p[0] - proj.x0, p[1] - proj.y0})
+				}
+			}
+			if len(g) == 0 {
 				continue
 			}
-			f := geojson.NewFeature(g)
+			f := geojson.NewFeature(orb.Geometry(g))
+			if len(g) == 1 {
+				f = geojson.NewFeature(g[0])
+			}
 			f.Properties = properties(a, l, q.Res, props)
 			layer.Features = append(layer.Features, f)
 		}
@@ -190,10 +215,25 @@ func newProjection(z, x, y int) projection {
 	return projection{x0: float64(x) * Extent, y0: float64(y) * Extent}
 }
 
-// worldOutline projects an outline to world coordinates at zoom z and
-// simplifies it there (Douglas-Peucker, a quarter pixel). Doing this per
-// zoom rather than per tile lets every tile of the zoom share the work, and
-// it gives the same lines on both sides of a tile edge.
+// place moves a world outline onto the tile's grid.
+func (p projection) place(world orb.MultiPolygon) orb.MultiPolygon {
+	out := make(orb.MultiPolygon, len(world))
+	for i, poly := range world {
+		out[i] = make(orb.Polygon, len(poly))
+		for k, ring := range poly {
+			r := make(orb.Ring, len(ring))
+			for j, pt := range ring {
+				r[j] = orb.Point{pt[0] - p.x0, pt[1] - p.y0}
+			}
+			out[i][k] = r
+		}
+	}
+	return out
+}
+
+// worldOutline projects an outline that is not part of the shared topology
+// (a hexagon) to world coordinates at zoom z and simplifies it there
+// (Douglas-Peucker, a quarter pixel).
 func worldOutline(mp orb.MultiPolygon, z int) orb.MultiPolygon {
 	scale := float64(uint64(1)<<z) * Extent
 	out := make(orb.MultiPolygon, 0, len(mp))
@@ -202,178 +242,25 @@ func worldOutline(mp orb.MultiPolygon, z int) orb.MultiPolygon {
 		for _, ring := range poly {
 			r := make(orb.Ring, len(ring))
 			for i, pt := range ring {
-				lat := pt[1] * math.Pi / 180
-				r[i] = orb.Point{
-					(pt[0] + 180) / 360 * scale,
-					(1 - math.Log(math.Tan(lat)+1/math.Cos(lat))/math.Pi) / 2 * scale,
-				}
+				m := mercator(pt)
+				r[i] = orb.Point{m[0] * scale, m[1] * scale}
 			}
-			pp = append(pp, simplify.DouglasPeucker(tolerance).Ring(r))
-		}
-		out = append(out, pp)
-	}
-	return out
-}
-
-// tileGeometry places a world outline on the tile, clips and quantises it.
-// It returns nil when nothing of it is in the tile. A part that lies in the
-// tile but would shrink below a grid cell is kept as a small square, so that
-// small villages do not vanish at low zoom.
-func tileGeometry(world orb.MultiPolygon, proj projection, box orb.Bound) orb.Geometry {
-	var out orb.MultiPolygon
-	for _, poly := range world {
-		b := poly.Bound()
-		b.Min[0] -= proj.x0
-		b.Max[0] -= proj.x0
-		b.Min[1] -= proj.y0
-		b.Max[1] -= proj.y0
-		if !box.Intersects(b) {
-			continue
-		}
-		pp := make(orb.Polygon, 0, len(poly))
-		for _, ring := range poly {
-			r := make(orb.Ring, len(ring))
-			for i, pt := range ring {
-				r[i] = orb.Point{pt[0] - proj.x0, pt[1] - proj.y0}
+			if r = simplify.DouglasPeucker(tolerance).Ring(r); len(r) < 4 {
+				if len(pp) == 0 {
+					break
+				}
+				continue
 			}
 			pp = append(pp, r)
 		}
-		pp = clip.Polygon(box, pp)
-		if len(pp) == 0 || len(pp[0]) < 4 {
-			continue
-		}
-		if q := quantisePolygon(pp); q != nil {
-			out = append(out, q)
-		} else if dot := dotFor(pp[0]); dot != nil {
-			out = append(out, orb.Polygon{dot})
+		if len(pp) > 0 {
+			out = append(out, pp)
 		}
 	}
-	switch len(out) {
-	case 0:
-		return nil
-	case 1:
-		return out[0]
+	if valid, err := geo.MakeValidPolygons(out); err == nil {
+		return valid
 	}
 	return out
-}
-
-// quantisePolygon simplifies, rounds to the grid and cleans a projected
-// polygon, and makes it valid for MVT 2.1: exterior ring clockwise on screen
-// (positive area in tile coordinates), holes the other way, no ring that
-// crosses itself. It returns nil when the exterior collapses.
-func quantisePolygon(p orb.Polygon) orb.Polygon {
-	outer := cleanRing(p[0], true)
-	if outer == nil {
-		return nil
-	}
-	out := orb.Polygon{outer}
-	for _, h := range p[1:] {
-		if hr := cleanRing(h, false); hr != nil {
-			out = append(out, hr)
-		}
-	}
-	if geo.ValidatePolygon(out) == nil {
-		return out
-	}
-	// Rounding made a ring cross itself: simplify harder and try again.
-	out = orb.Polygon{cleanRing(simplify.DouglasPeucker(4*tolerance).Ring(p[0].Clone()), true)}
-	if out[0] != nil && geo.ValidatePolygon(out) == nil {
-		return out
-	}
-	// Its convex hull is valid and looks the same at this size.
-	return orb.Polygon{hull(cleanRing(p[0], true))}
-}
-
-// cleanRing rounds to integers, drops repeated and collinear points and
-// sets the winding; nil when fewer than three corners remain.
-func cleanRing(r orb.Ring, exterior bool) orb.Ring {
-	out := make(orb.Ring, 0, len(r))
-	for _, pt := range r {
-		q := orb.Point{math.Round(pt[0]), math.Round(pt[1])}
-		if n := len(out); n > 0 && out[n-1] == q {
-			continue
-		}
-		out = append(out, q)
-	}
-	if len(out) > 1 && out[0] == out[len(out)-1] {
-		out = out[:len(out)-1]
-	}
-	// Drop collinear points (spikes and straight runs) until none remain.
-	for changed := true; changed && len(out) >= 3; {
-		changed = false
-		for i := 0; i < len(out) && len(out) >= 3; i++ {
-			a, b, c := out[(i+len(out)-1)%len(out)], out[i], out[(i+1)%len(out)]
-			if (b[0]-a[0])*(c[1]-a[1])-(b[1]-a[1])*(c[0]-a[0]) == 0 {
-				out = slices.Delete(out, i, i+1)
-				changed = true
-				i--
-			}
-		}
-	}
-	if len(out) < 3 {
-		return nil
-	}
-	out = append(out, out[0])
-	// In tile coordinates y points down, so a ring that is clockwise on
-	// screen has a positive shoelace area, which orb calls CCW.
-	if (out.Orientation() == orb.CCW) != exterior {
-		out.Reverse()
-	}
-	return out
-}
-
-// dotFor is a 2x2 square at the centre of a ring that collapsed, when that
-// centre is inside the tile.
-func dotFor(r orb.Ring) orb.Ring {
-	b := r.Bound()
-	c := orb.Point{math.Round((b.Min[0] + b.Max[0]) / 2), math.Round((b.Min[1] + b.Max[1]) / 2)}
-	if c[0] < 0 || c[0] > Extent || c[1] < 0 || c[1] > Extent {
-		return nil
-	}
-	return orb.Ring{{c[0] - 1, c[1] - 1}, {c[0] + 1, c[1] - 1}, {c[0] + 1, c[1] + 1}, {c[0] - 1, c[1] + 1}, {c[0] - 1, c[1] - 1}}
-}
-
-// hull is the convex hull of a closed ring (Andrew's monotone chain), as a
-// closed ring with positive area in tile coordinates.
-func hull(r orb.Ring) orb.Ring {
-	if len(r) < 4 {
-		return r
-	}
-	pts := slices.Clone(r[:len(r)-1])
-	slices.SortFunc(pts, func(a, b orb.Point) int {
-		if a[0] != b[0] {
-			return cmpFloat(a[0], b[0])
-		}
-		return cmpFloat(a[1], b[1])
-	})
-	cross := func(o, a, b orb.Point) float64 { return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0]) }
-	var h []orb.Point
-	for pass := 0; pass < 2; pass++ {
-		start := len(h)
-		for _, p := range pts {
-			for len(h) >= start+2 && cross(h[len(h)-2], h[len(h)-1], p) <= 0 {
-				h = h[:len(h)-1]
-			}
-			h = append(h, p)
-		}
-		h = h[:len(h)-1]
-		slices.Reverse(pts)
-	}
-	out := orb.Ring(append(h, h[0]))
-	if out.Orientation() != orb.CCW {
-		out.Reverse()
-	}
-	return out
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ParseProperties reads a properties parameter; empty means all indicators.

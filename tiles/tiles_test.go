@@ -2,7 +2,6 @@ package tiles
 
 import (
 	"context"
-	"math"
 	"sync"
 	"testing"
 
@@ -45,33 +44,6 @@ func TestParseLayersAndValidate(t *testing.T) {
 	v("bad res", Request{Z: 5, Res: 11}, false)
 	v("bad property", Request{Z: 5, Properties: []string{"wealth"}}, false)
 	v("good property", Request{Z: 5, Properties: []string{"poverty_rate"}}, true)
-}
-
-func TestCleanRing(t *testing.T) {
-	// A square drawn counter-clockwise in tile coordinates (y down) is
-	// clockwise on screen... and must come out with positive shoelace area.
-	sq := orb.Ring{{0, 0}, {0, 10.2}, {10, 10}, {10.4, 0}, {0, 0}}
-	out := cleanRing(sq, true)
-	if out == nil || out.Orientation() != orb.CCW || out[0] != out[len(out)-1] {
-		t.Fatalf("exterior %v", out)
-	}
-	for _, p := range out {
-		if p[0] != math.Round(p[0]) || p[1] != math.Round(p[1]) {
-			t.Fatalf("not quantised: %v", out)
-		}
-	}
-	if h := cleanRing(sq, false); h.Orientation() != orb.CW {
-		t.Errorf("hole orientation %v", h.Orientation())
-	}
-	if cleanRing(orb.Ring{{0, 0}, {0.2, 0.1}, {0.1, 0.3}, {0, 0}}, true) != nil {
-		t.Error("a ring inside one grid cell must collapse")
-	}
-	if cleanRing(orb.Ring{{0, 0}, {5, 0}, {10, 0}, {5, 0}, {0, 0}}, true) != nil {
-		t.Error("a flat ring must collapse")
-	}
-	if d := dotFor(orb.Ring{{100.2, 100.1}, {100.4, 100.3}, {100.3, 100.2}, {100.2, 100.1}}); d == nil || planar.Area(d) != 4 {
-		t.Errorf("dot %v", d)
-	}
 }
 
 func TestCache(t *testing.T) {

@@ -1,0 +1,178 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geos"
+)
+
+// TileClipper cuts polygons to a tile's buffered box and snaps them to the
+// integer tile grid with GEOS, the way PostGIS's ST_AsMVTGeom does
+// (rectangle clipping, then snap-rounding that yields valid output). It is
+// not safe for concurrent use: make one per tile.
+type TileClipper struct {
+	ctx *geos.Context
+	box orb.Bound
+}
+
+// NewTileClipper returns a clipper for box, in tile coordinates.
+func NewTileClipper(box orb.Bound) *TileClipper {
+	return &TileClipper{ctx: geos.NewContext(), box: box}
+}
+
+// Clip returns the part of mp (tile coordinates, valid) inside the box,
+// snapped to the integer grid: valid polygons whose exteriors have a
+// positive shoelace area (clockwise on screen with y down) and holes the
+// other way. An area that meets the box but collapses on the grid comes back
+// as a 1x1 square at a point inside it, so it stays visible; nil means the
+// area does not meet the box.
+func (c *TileClipper) Clip(mp orb.MultiPolygon) (out orb.MultiPolygon, err error) {
+	b := mp.Bound()
+	if len(mp) == 0 || !c.box.Intersects(b) {
+		return nil, nil
+	}
+	defer func() {
+		// go-geos panics on a GEOS exception; a tile must not take the
+		// server down, so it becomes an error naming the cause.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("clip to tile: %v", r)
+		}
+	}()
+	g := c.geom(mp)
+	if !(b.Min[0] >= c.box.Min[0] && b.Min[1] >= c.box.Min[1] && b.Max[0] <= c.box.Max[0] && b.Max[1] <= c.box.Max[1]) {
+		g = g.ClipByRect(c.box.Min[0], c.box.Min[1], c.box.Max[0], c.box.Max[1])
+		if g.IsEmpty() {
+			return nil, nil
+		}
+	}
+	snapped := c.snap(g)
+	if snapped != nil && !snapped.IsEmpty() {
+		if out = tileParts(snapped); len(out) > 0 {
+			return out, nil
+		}
+	}
+	return c.square(g), nil
+}
+
+// Square is the 1x1 grid square holding p, moved inside the box: the
+// smallest valid shape that keeps an area visible where it is.
+func (c *TileClipper) Square(p orb.Point) orb.MultiPolygon {
+	if !c.box.Contains(p) {
+		return nil
+	}
+	x := math.Min(math.Floor(p[0]), c.box.Max[0]-1)
+	y := math.Min(math.Floor(p[1]), c.box.Max[1]-1)
+	// Clockwise on screen: positive shoelace area with y pointing down.
+	return orb.MultiPolygon{{{{x, y}, {x + 1, y}, {x + 1, y + 1}, {x, y + 1}, {x, y}}}}
+}
+
+func (c *TileClipper) square(g *geos.Geom) orb.MultiPolygon {
+	p := g.PointOnSurface()
+	if p.IsEmpty() {
+		return nil
+	}
+	return c.Square(orb.Point{p.X(), p.Y()})
+}
+
+// snap rounds to the unit grid with valid output; a clipped polygon that
+// GEOS finds invalid is repaired first.
+func (c *TileClipper) snap(g *geos.Geom) (s *geos.Geom) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = polygonal(c.ctx, g.MakeValid()).SetPrecision(1, geos.PrecisionRuleValidOutput)
+		}
+	}()
+	return g.SetPrecision(1, geos.PrecisionRuleValidOutput)
+}
+
+func (c *TileClipper) geom(mp orb.MultiPolygon) *geos.Geom {
+	polys := make([]*geos.Geom, 0, len(mp))
+	for _, p := range mp {
+		if len(p) == 0 || len(p[0]) < 4 {
+			// An exterior that simplification collapsed: the polygon is gone.
+			continue
+		}
+		rings := make([][][]float64, 0, len(p))
+		for _, r := range p {
+			if len(r) < 4 {
+				continue
+			}
+			cs := make([][]float64, len(r))
+			for j, pt := range r {
+				cs[j] = []float64{pt[0], pt[1]}
+			}
+			rings = append(rings, cs)
+		}
+		if len(rings) > 0 {
+			polys = append(polys, c.ctx.NewPolygon(rings))
+		}
+	}
+	return c.ctx.NewCollection(geos.TypeIDMultiPolygon, polys)
+}
+
+// tileParts converts polygonal output with exteriors of positive shoelace
+// area and holes negative, dropping collinear points GEOS may leave.
+func tileParts(g *geos.Geom) orb.MultiPolygon {
+	var mp orb.MultiPolygon
+	for _, p := range parts(g) {
+		ext := ring(p.ExteriorRing(), true)
+		if len(ext) < 4 || signedArea(ext) == 0 {
+			continue
+		}
+		poly := orb.Polygon{ext}
+		for k := 0; k < p.NumInteriorRings(); k++ {
+			if h := ring(p.InteriorRing(k), false); len(h) >= 4 && signedArea(h) != 0 {
+				poly = append(poly, h)
+			}
+		}
+		mp = append(mp, poly)
+	}
+	return mp
+}
+
+// MakeValidPolygons repairs polygons whose rings simplification made cross
+// themselves or each other (GEOS MakeValid, keeping only the polygonal
+// part), with the rings oriented as Clip returns them. Valid input is
+// returned unchanged.
+func MakeValidPolygons(mp orb.MultiPolygon) (out orb.MultiPolygon, err error) {
+	if len(mp) == 0 {
+		return nil, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("make valid: %v", r)
+		}
+	}()
+	c := &TileClipper{ctx: geos.NewContext()}
+	g := c.geom(mp)
+	if g.IsValid() {
+		return mp, nil
+	}
+	return tileParts(polygonal(c.ctx, g.MakeValid())), nil
+}
+
+// PointOnSurface is a point inside mp (GEOS PointOnSurface): where an area
+// is drawn when it has shrunk below one grid cell. ok is false for an empty
+// or unusable outline.
+func PointOnSurface(mp orb.MultiPolygon) (p orb.Point, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+		}
+	}()
+	c := &TileClipper{ctx: geos.NewContext()}
+	g := c.geom(mp)
+	if g.IsEmpty() {
+		return orb.Point{}, false
+	}
+	if !g.IsValid() {
+		g = polygonal(c.ctx, g.MakeValid())
+	}
+	s := g.PointOnSurface()
+	if s.IsEmpty() {
+		return orb.Point{}, false
+	}
+	return orb.Point{s.X(), s.Y()}, true
+}
