@@ -67,6 +67,10 @@ func layersOf(r *http.Request) ([]tiles.Layer, error) {
 	return layers, nil
 }
 
+// statusClientClosedRequest is logged for a tile request whose client went
+// away before the tile was ready.
+const statusClientClosedRequest = 499
+
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
 		return err
@@ -95,6 +99,15 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := s.tiles.Tile(r.Context(), req)
 	if err != nil {
+		if r.Context().Err() != nil {
+			// The client hung up (a map panned on): nobody reads an answer,
+			// and it is no server failure. The render goes on for any other
+			// client waiting for the same tile. 499 is nginx's "client
+			// closed request", for the request log only.
+			s.log.Debug("tile request abandoned by the client", "path", r.URL.Path, "err", err)
+			w.WriteHeader(statusClientClosedRequest)
+			return nil
+		}
 		return err
 	}
 	h := w.Header()

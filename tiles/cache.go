@@ -2,7 +2,10 @@ package tiles
 
 import (
 	"container/list"
+	"context"
+	"fmt"
 	"sync"
+	"time"
 )
 
 // Cached is an encoded tile in both encodings, with its strong ETag.
@@ -14,73 +17,214 @@ type Cached struct {
 
 func (c *Cached) size() int { return len(c.Raw) + len(c.Gzip) + len(c.ETag) + 64 }
 
-// Cache is an LRU of tiles bounded in bytes. Keys include the dataset
-// version, so a new import makes every old entry unreachable at once; those
-// entries then age out.
-type Cache struct {
-	mu    sync.Mutex
-	max   int
-	used  int
-	order *list.List // front = most recently used
-	items map[string]*list.Element
-}
+// Cache is the tile cache: tiles by request key, bounded in bytes. Keys
+// include the dataset version, so a new import makes every old entry
+// unreachable at once; those entries then age out.
+type Cache = Bounded[string, *Cached]
 
-type cacheEntry struct {
-	key  string
-	tile *Cached
-}
+// DefaultFillTimeout bounds one tile render. The render no longer stops when
+// the client that started it hangs up (others may be waiting for it), so the
+// server needs its own limit on how long a stuck render may hold a
+// connection to the database.
+const DefaultFillTimeout = 30 * time.Second
 
-// NewCache returns a cache holding at most maxBytes; 0 disables caching.
+// NewCache returns a tile cache holding at most maxBytes; 0 disables
+// caching but still lets concurrent requests share one render.
 func NewCache(maxBytes int) *Cache {
-	return &Cache{max: maxBytes, order: list.New(), items: make(map[string]*list.Element)}
+	return NewBounded[string](maxBytes, (*Cached).size, DefaultFillTimeout)
 }
 
-// Get returns the tile under key, if cached.
-func (c *Cache) Get(key string) (*Cached, bool) {
-	if c == nil || c.max <= 0 {
-		return nil, false
-	}
+// Bounded is an LRU cache bounded by the cost of its values in bytes, whose
+// misses are filled once however many callers ask at the same moment, as
+// martin's get_or_insert does. A fill runs on a context of its own, detached
+// from any one caller's cancellation: it is cancelled only when every caller
+// waiting for it has gone, or when it outlives the fill timeout, so one
+// client hanging up never fails the others, and abandoned work still stops.
+// Callers that need a version (a dataset version) put it in the key.
+type Bounded[K comparable, V any] struct {
+	max     int
+	cost    func(V) int
+	timeout time.Duration
+
+	mu       sync.Mutex
+	used     int
+	order    *list.List // front = most recently used
+	items    map[K]*list.Element
+	inflight map[K]*fill[V]
+
+	// joined, when set (by tests), is called once a caller waits on a fill
+	// another caller started.
+	joined func(K)
+}
+
+type entry[K comparable, V any] struct {
+	key  K
+	val  V
+	cost int
+}
+
+// fill is one computation of a missing value and the callers waiting on it.
+type fill[V any] struct {
+	done    chan struct{} // closed when val and err are set
+	cancel  context.CancelFunc
+	waiters int // guarded by the cache's mu
+	val     V
+	err     error
+}
+
+// NewBounded returns a cache holding values of total cost at most maxBytes
+// (0 or less: nothing is kept, fills are still shared); timeout bounds each
+// fill (0: no bound).
+func NewBounded[K comparable, V any](maxBytes int, cost func(V) int, timeout time.Duration) *Bounded[K, V] {
+	return &Bounded[K, V]{max: maxBytes, cost: cost, timeout: timeout,
+		order: list.New(), items: make(map[K]*list.Element), inflight: make(map[K]*fill[V])}
+}
+
+// Get returns the value under key, if cached.
+func (c *Bounded[K, V]) Get(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.getLocked(key)
+}
+
+func (c *Bounded[K, V]) getLocked(key K) (V, bool) {
 	el, ok := c.items[key]
 	if !ok {
-		return nil, false
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(el)
-	return el.Value.(*cacheEntry).tile, true
+	return el.Value.(*entry[K, V]).val, true
 }
 
-// Put stores a tile, evicting the least recently used ones to stay in bounds.
-func (c *Cache) Put(key string, t *Cached) {
-	if c == nil || c.max <= 0 || t.size() > c.max {
-		return
-	}
+// Put stores a value, evicting the least recently used ones to stay in
+// bounds; a value costlier than the whole cache is not kept.
+func (c *Bounded[K, V]) Put(key K, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(key, v)
+}
+
+func (c *Bounded[K, V]) putLocked(key K, v V) {
+	cost := c.cost(v)
+	if c.max <= 0 || cost > c.max {
+		return
+	}
 	if el, ok := c.items[key]; ok {
-		c.used -= el.Value.(*cacheEntry).tile.size()
-		el.Value.(*cacheEntry).tile = t
-		c.used += t.size()
+		e := el.Value.(*entry[K, V])
+		c.used += cost - e.cost
+		e.val, e.cost = v, cost
 		c.order.MoveToFront(el)
 	} else {
-		c.items[key] = c.order.PushFront(&cacheEntry{key, t})
-		c.used += t.size()
+		c.items[key] = c.order.PushFront(&entry[K, V]{key, v, cost})
+		c.used += cost
 	}
 	for c.used > c.max {
 		el := c.order.Back()
-		e := el.Value.(*cacheEntry)
+		e := el.Value.(*entry[K, V])
 		c.order.Remove(el)
 		delete(c.items, e.key)
-		c.used -= e.tile.size()
+		c.used -= e.cost
 	}
 }
 
-// Stats reports the number of tiles and bytes held.
-func (c *Cache) Stats() (tiles, bytes int) {
-	if c == nil {
-		return 0, 0
-	}
+// Stats reports the number of values and their total cost in bytes.
+func (c *Bounded[K, V]) Stats() (n, bytes int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items), c.used
+}
+
+// GetOrFill returns the value under key, computing it with fn on a miss.
+// Concurrent callers for one key share one call of fn. Each caller returns
+// when the value is ready or when its own ctx ends, whichever comes first;
+// fn's context keeps ctx's values but not its cancellation, and is
+// cancelled when the last waiting caller leaves or the fill timeout passes.
+// A failed fill is not cached: the next caller tries again.
+func (c *Bounded[K, V]) GetOrFill(ctx context.Context, key K, fn func(context.Context) (V, error)) (V, error) {
+	c.mu.Lock()
+	if v, ok := c.getLocked(key); ok {
+		c.mu.Unlock()
+		return v, nil
+	}
+	f, joined := c.inflight[key]
+	if !joined {
+		f = c.start(ctx, key, fn)
+	}
+	f.waiters++
+	hook := c.joined
+	c.mu.Unlock()
+	if joined && hook != nil {
+		hook(key)
+	}
+
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		c.leave(key, f)
+		var zero V
+		return zero, ctx.Err()
+	}
+}
+
+// start launches the fill of key; c.mu is held.
+func (c *Bounded[K, V]) start(ctx context.Context, key K, fn func(context.Context) (V, error)) *fill[V] {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if c.timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		fctx, cancelTimeout = context.WithTimeout(fctx, c.timeout)
+		inner := cancel
+		cancel = func() { cancelTimeout(); inner() }
+	}
+	f := &fill[V]{done: make(chan struct{}), cancel: cancel}
+	c.inflight[key] = f
+	go func() {
+		defer cancel()
+		val, err := safeFill(fctx, fn)
+		c.mu.Lock()
+		if err == nil {
+			c.putLocked(key, val)
+		}
+		// An abandoned fill has already been replaced, or will be.
+		if c.inflight[key] == f {
+			delete(c.inflight, key)
+		}
+		f.val, f.err = val, err
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	return f
+}
+
+// safeFill turns a panic in fn into an error: fn runs on its own goroutine,
+// where a panic would take the whole server down instead of one request.
+func safeFill[V any](ctx context.Context, fn func(context.Context) (V, error)) (v V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cache fill panicked: %v", p)
+		}
+	}()
+	return fn(ctx)
+}
+
+// leave drops a caller that stopped waiting; the last one out cancels the
+// fill and forgets it, so that a later caller starts afresh instead of
+// joining work that is being torn down.
+func (c *Bounded[K, V]) leave(key K, f *fill[V]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters > 0 {
+		return
+	}
+	select {
+	case <-f.done:
+		return // finished meanwhile; nothing to stop
+	default:
+	}
+	f.cancel()
+	if c.inflight[key] == f {
+		delete(c.inflight, key)
+	}
 }

@@ -6,69 +6,38 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"sync"
 
 	"labmap/data"
 )
 
 // Service renders tiles through the cache, rendering each missing tile once
-// even when many clients ask for it at the same moment.
+// even when many clients ask for it at the same moment; a client that hangs
+// up leaves the render running for the others (see Bounded).
 type Service struct {
 	store    data.Store
 	cache    *Cache
 	outlines outlineCache
-
-	mu       sync.Mutex
-	inflight map[string]*call
-}
-
-type call struct {
-	done chan struct{}
-	tile *Cached
-	err  error
 }
 
 // NewService returns a tile service over store with a cache of cacheBytes.
 func NewService(store data.Store, cacheBytes int) *Service {
-	return &Service{store: store, cache: NewCache(cacheBytes), inflight: make(map[string]*call)}
+	return &Service{store: store, cache: NewCache(cacheBytes)}
 }
 
 // Cache exposes the service's cache, for statistics.
 func (s *Service) Cache() *Cache { return s.cache }
 
-// Tile returns the encoded tile for r at the store's current dataset version.
+// Tile returns the encoded tile for r at the store's current dataset
+// version. It returns ctx's error as soon as ctx ends, even while the render
+// it waits for goes on for other callers.
 func (s *Service) Tile(ctx context.Context, r Request) (*Cached, error) {
 	version, err := s.store.Version(ctx)
 	if err != nil {
 		return nil, err
 	}
-	key := r.Key(version)
-	if t, ok := s.cache.Get(key); ok {
-		return t, nil
-	}
-	s.mu.Lock()
-	if c, ok := s.inflight[key]; ok {
-		s.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.tile, c.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	c := &call{done: make(chan struct{})}
-	s.inflight[key] = c
-	s.mu.Unlock()
-
-	c.tile, c.err = s.render(ctx, r, version)
-	if c.err == nil {
-		s.cache.Put(key, c.tile)
-	}
-	s.mu.Lock()
-	delete(s.inflight, key)
-	s.mu.Unlock()
-	close(c.done)
-	return c.tile, c.err
+	return s.cache.GetOrFill(ctx, r.Key(version), func(ctx context.Context) (*Cached, error) {
+		return s.render(ctx, r, version)
+	})
 }
 
 func (s *Service) render(ctx context.Context, r Request, version int64) (*Cached, error) {
