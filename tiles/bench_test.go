@@ -2,9 +2,13 @@ package tiles
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"labmap/data"
+	"labmap/data/demo"
+	"labmap/data/memory"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -63,4 +67,46 @@ func villageTiles(s data.Store) []Request {
 		}
 	}
 	return reqs
+}
+
+// defaultStore is the dataset `labmap serve` starts with (the real village
+// boundaries of the regency with the default synthetic households), loaded
+// once for the benchmarks that name it.
+var defaultStore = sync.OnceValues(func() (*memory.Store, error) {
+	ds, err := demo.Generate(demo.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := data.CheckDataset(&ds, "demo"); err != nil {
+		return nil, err
+	}
+	return memory.New(ds, memory.Options{})
+})
+
+// BenchmarkRenderVillagesByZoom renders the default dataset's village
+// tiles at the latest round one zoom at a time, z8-z14, through a service
+// whose tile cache is off (the cold path as served, outline cache
+// included): it shows which zooms the time goes to, the per-tile cost
+// beside scripts/bench-tiles' cold throughput.
+func BenchmarkRenderVillagesByZoom(b *testing.B) {
+	s, err := defaultStore()
+	if err != nil {
+		b.Fatal(err)
+	}
+	byZoom := map[int][]Request{}
+	for _, r := range villageTiles(s) {
+		byZoom[r.Z] = append(byZoom[r.Z], r)
+	}
+	for z := 8; z <= 14; z++ {
+		reqs := byZoom[z]
+		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) {
+			svc := NewService(s, 0)
+			for i := 0; b.Loop(); i++ {
+				if _, err := svc.Tile(context.Background(), reqs[i%len(reqs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(reqs)), "tiles")
+		})
+	}
 }
