@@ -76,14 +76,23 @@ func (c *TileClipper) square(g *geos.Geom) orb.MultiPolygon {
 	return c.Square(orb.Point{p.X(), p.Y()})
 }
 
-// snap rounds to the unit grid with valid output; a clipped polygon that
-// GEOS finds invalid is repaired first.
+// snap rounds to the unit grid. Vertices are rounded one by one, so two
+// neighbours that share an edge round it the same way and still meet with
+// no gap and no overlap (snap-rounding each polygon on its own would bend a
+// shared edge towards the vertices of one side only). Only a polygon that
+// rounding made invalid is snap-rounded instead (GEOS SetPrecision with
+// valid output), which moves it no more than rounding would; MakeValid on
+// the rounded rings would guess which side of a crossing is inside.
 func (c *TileClipper) snap(g *geos.Geom) (s *geos.Geom) {
 	defer func() {
 		if r := recover(); r != nil {
 			s = polygonal(c.ctx, g.MakeValid()).SetPrecision(1, geos.PrecisionRuleValidOutput)
 		}
 	}()
+	s = g.SetPrecision(1, geos.PrecisionRulePointwise)
+	if s.IsValid() {
+		return s
+	}
 	return g.SetPrecision(1, geos.PrecisionRuleValidOutput)
 }
 
@@ -117,13 +126,13 @@ func (c *TileClipper) geom(mp orb.MultiPolygon) *geos.Geom {
 func tileParts(g *geos.Geom) orb.MultiPolygon {
 	var mp orb.MultiPolygon
 	for _, p := range parts(g) {
-		ext := ring(p.ExteriorRing(), true)
+		ext := dedupe(ring(p.ExteriorRing(), true))
 		if len(ext) < 4 || signedArea(ext) == 0 {
 			continue
 		}
 		poly := orb.Polygon{ext}
 		for k := 0; k < p.NumInteriorRings(); k++ {
-			if h := ring(p.InteriorRing(k), false); len(h) >= 4 && signedArea(h) != 0 {
+			if h := dedupe(ring(p.InteriorRing(k), false)); len(h) >= 4 && signedArea(h) != 0 {
 				poly = append(poly, h)
 			}
 		}
@@ -175,4 +184,17 @@ func PointOnSurface(mp orb.MultiPolygon) (p orb.Point, ok bool) {
 		return orb.Point{}, false
 	}
 	return orb.Point{s.X(), s.Y()}, true
+}
+
+// dedupe drops repeated consecutive points, which GEOS accepts in a valid
+// ring and rounding leaves behind, but which make a zero-length segment.
+func dedupe(r orb.Ring) orb.Ring {
+	out := r[:0]
+	for _, p := range r {
+		if n := len(out); n > 0 && out[n-1] == p {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -204,9 +204,15 @@ func simplifyArc(arc []orb.Point, scale float64) []orb.Point {
 func (t *topology) world(z int) (map[areaKey]orb.MultiPolygon, int) {
 	scale := float64(uint64(1)<<z) * Extent
 	arcs := make([][]orb.Point, len(t.arcs))
+	full := make([][]orb.Point, len(t.arcs))
 	for i, a := range t.arcs {
 		arcs[i] = simplifyArc(a, scale)
+		full[i] = make([]orb.Point, len(a))
+		for k, p := range a {
+			full[i][k] = orb.Point{p[0] * scale, p[1] * scale}
+		}
 	}
+	repairCrossings(arcs, full)
 	out := make(map[areaKey]orb.MultiPolygon, len(t.areas))
 	size := 0
 	for key, polys := range t.areas {
