@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/twpayne/go-geos"
@@ -54,6 +55,69 @@ func (c *TileClipper) Clip(mp orb.MultiPolygon) (out orb.MultiPolygon, err error
 		}
 	}
 	return c.square(g), nil
+}
+
+// ClipGrid is Clip for an outline already on the grid and valid, as
+// GridPolygons makes it: when it lies wholly inside the box it is returned
+// as it is, with no GEOS work, which is most areas of most tiles.
+func (c *TileClipper) ClipGrid(mp orb.MultiPolygon) (orb.MultiPolygon, error) {
+	b := mp.Bound()
+	if len(mp) > 0 && b.Min[0] >= c.box.Min[0] && b.Min[1] >= c.box.Min[1] && b.Max[0] <= c.box.Max[0] && b.Max[1] <= c.box.Max[1] {
+		return mp, nil
+	}
+	return c.Clip(mp)
+}
+
+// GridPolygons rounds an outline to the integer grid once for all tiles of
+// a zoom (tile origins are whole multiples of the grid, so rounding in
+// world coordinates is rounding in every tile's), with exteriors of
+// positive shoelace area and holes negative, and drops the parts that
+// collapse. Vertices are rounded one by one, so neighbours that share an
+// edge still share it; an outline that rounding makes invalid is
+// snap-rounded by GEOS instead (SetPrecision with valid output), which
+// moves it no more than rounding would.
+func GridPolygons(mp orb.MultiPolygon) (out orb.MultiPolygon, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("round to the tile grid: %v", r)
+		}
+	}()
+	for _, p := range mp {
+		var poly orb.Polygon
+		for k, r := range p {
+			q := make(orb.Ring, 0, len(r))
+			for _, pt := range r {
+				q = append(q, orb.Point{math.Round(pt[0]), math.Round(pt[1])})
+			}
+			q = dedupe(q)
+			a := signedArea(q)
+			if len(q) < 4 || a == 0 || q[0] != q[len(q)-1] {
+				if k == 0 {
+					break
+				}
+				continue
+			}
+			if (a > 0) != (k == 0) {
+				slices.Reverse(q)
+			}
+			poly = append(poly, q)
+		}
+		if len(poly) > 0 {
+			out = append(out, poly)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	c := &TileClipper{ctx: geos.NewContext()}
+	if c.geom(out).IsValid() {
+		return out, nil
+	}
+	g := c.geom(mp)
+	if !g.IsValid() {
+		g = polygonal(c.ctx, g.MakeValid())
+	}
+	return tileParts(g.SetPrecision(1, geos.PrecisionRuleValidOutput)), nil
 }
 
 // Square is the 1x1 grid square holding p, moved inside the box: the
@@ -139,27 +203,6 @@ func tileParts(g *geos.Geom) orb.MultiPolygon {
 		mp = append(mp, poly)
 	}
 	return mp
-}
-
-// MakeValidPolygons repairs polygons whose rings simplification made cross
-// themselves or each other (GEOS MakeValid, keeping only the polygonal
-// part), with the rings oriented as Clip returns them. Valid input is
-// returned unchanged.
-func MakeValidPolygons(mp orb.MultiPolygon) (out orb.MultiPolygon, err error) {
-	if len(mp) == 0 {
-		return nil, nil
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("make valid: %v", r)
-		}
-	}()
-	c := &TileClipper{ctx: geos.NewContext()}
-	g := c.geom(mp)
-	if g.IsValid() {
-		return mp, nil
-	}
-	return tileParts(polygonal(c.ctx, g.MakeValid())), nil
 }
 
 // PointOnSurface is a point inside mp (GEOS PointOnSurface): where an area

@@ -144,7 +144,7 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 				// the topology does not hold, are simplified alone.
 				w = worldOutline(a.Geometry, r.Z)
 			}
-			g, err := clipper.Clip(proj.place(w))
+			g, err := clipper.ClipGrid(proj.place(w))
 			if err != nil {
 				return nil, fmt.Errorf("tile %d/%d/%d layer %s area %s: %w", r.Z, r.X, r.Y, l.Name, a.Code, err)
 			}
@@ -257,8 +257,8 @@ func worldOutline(mp orb.MultiPolygon, z int) orb.MultiPolygon {
 			out = append(out, pp)
 		}
 	}
-	if valid, err := geo.MakeValidPolygons(out); err == nil {
-		return valid
+	if grid, err := geo.GridPolygons(out); err == nil {
+		return grid
 	}
 	return out
 }

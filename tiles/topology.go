@@ -198,9 +198,8 @@ func simplifyArc(arc []orb.Point, scale float64) []orb.Point {
 }
 
 // world rebuilds every outline from its simplified arcs at zoom z, in world
-// coordinates (the world spans 2^z * Extent), repairing a ring that
-// simplification made cross another (rare: the tolerance is a quarter
-// pixel). The second result estimates the bytes held.
+// coordinates (the world spans 2^z * Extent), rounded to the tile grid
+// (geo.GridPolygons). The second result estimates the bytes held.
 func (t *topology) world(z int) (map[areaKey]orb.MultiPolygon, int) {
 	scale := float64(uint64(1)<<z) * Extent
 	arcs := make([][]orb.Point, len(t.arcs))
@@ -249,8 +248,8 @@ func (t *topology) world(z int) (map[areaKey]orb.MultiPolygon, int) {
 				mp = append(mp, poly)
 			}
 		}
-		if valid, err := geo.MakeValidPolygons(mp); err == nil {
-			mp = valid
+		if grid, err := geo.GridPolygons(mp); err == nil {
+			mp = grid
 		}
 		for _, p := range mp {
 			for _, r := range p {
