@@ -30,6 +30,7 @@ type outlineCache struct {
 	zooms   map[int]*outlineFill
 	order   []int // zooms, least recently used first
 	used    int
+	max     int // bytes; 0 means maxOutlineBytes
 }
 
 // outlineFill is one build, shared by everyone waiting for it.
@@ -128,7 +129,11 @@ func (c *outlineCache) touch(z int) {
 // evict drops the least recently used finished zooms other than keep until
 // the cache is within its bound; c.mu is held.
 func (c *outlineCache) evict(keep int) {
-	for i := 0; c.used > maxOutlineBytes && i < len(c.order); {
+	limit := c.max
+	if limit == 0 {
+		limit = maxOutlineBytes
+	}
+	for i := 0; c.used > limit && i < len(c.order); {
 		z := c.order[i]
 		f := c.zooms[z]
 		if z == keep || f == nil || !closed(f.done) {

@@ -152,3 +152,50 @@ func checkOverlaps(t *testing.T, where string, polys []orb.MultiPolygon) {
 		}
 	}
 }
+
+// TestOutlineCacheBounded: the simplified outlines of each zoom count
+// against the cache's bound, the least recently used zoom goes first, and a
+// new dataset version drops everything of the old one.
+func TestOutlineCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	s := store(t)
+	c := &outlineCache{}
+	c.reset(1)
+	for _, z := range []int{8, 10, 12} {
+		if _, _, err := c.world(ctx, s, "", z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	full, n := c.used, len(c.zooms)
+	c.mu.Unlock()
+	if n != 3 || full <= 0 {
+		t.Fatalf("%d zooms, %d bytes held; want 3 zooms and their size", n, full)
+	}
+	// Room for about two of them: using z8 again makes z10 the oldest.
+	c.mu.Lock()
+	c.max = full - 1
+	c.mu.Unlock()
+	if _, _, err := c.world(ctx, s, "", 8); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.world(ctx, s, "", 14); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	_, has10 := c.zooms[10]
+	_, has14 := c.zooms[14]
+	_, has8 := c.zooms[8]
+	used := c.used
+	c.mu.Unlock()
+	if has10 || !has14 || !has8 || used > full-1 {
+		t.Errorf("after eviction: z8 %v, z10 %v, z14 %v, %d bytes (bound %d); want z10 gone", has8, has10, has14, used, full-1)
+	}
+	c.reset(2)
+	c.mu.Lock()
+	n, used = len(c.zooms), c.used
+	c.mu.Unlock()
+	if n != 0 || used != 0 || c.topo != nil {
+		t.Errorf("a new version kept %d zooms, %d bytes", n, used)
+	}
+}
