@@ -40,7 +40,7 @@ var oracleTable = map[data.Level][2]string{
 }
 
 // TestTileOracle compares every village, district and zone tile of the
-// default dataset at z6-z14 over the lab zones and at z0-z8 over the whole
+// default dataset at z6-z14 over the lab zones and at z0-z13 over the whole
 // regency with PostGIS's exact ST_Intersection of the stored geometry and the
 // buffered tile envelope, and checks the village layer as a coverage: no
 // overlap between neighbours and no gap the true coverage lacks.
@@ -80,7 +80,9 @@ func TestTileOracle(t *testing.T) {
 			}
 		}
 	}
-	add(ext, 0, 8)
+	// The issue asked for z0-z8 over the whole regency; z9-z13 cost little
+	// more and hold the worst tiles it reported (villages/11/1648/1064).
+	add(ext, 0, 13)
 	for _, z := range zones {
 		add(z.Geometry.Bound(), 6, 14)
 	}
