@@ -48,6 +48,9 @@ func (c *TileClipper) Clip(mp orb.MultiPolygon) (out orb.MultiPolygon, err error
 			return nil, nil
 		}
 	}
+	if out, ok := roundClipped(g, c.box); ok {
+		return out, nil
+	}
 	snapped := c.snap(g)
 	if snapped != nil && !snapped.IsEmpty() {
 		if out = tileParts(snapped); len(out) > 0 {
@@ -240,4 +243,116 @@ func dedupe(r orb.Ring) orb.Ring {
 		out = append(out, p)
 	}
 	return out
+}
+
+// roundClipped rounds a clipped outline whose vertices are on the grid
+// except those the clipper added on the box's edges, and accepts the result
+// only when it can prove it valid cheaply: rounding moved those added
+// vertices by at most half a unit along the edge, so only the segments
+// ending on the box's edges (where the clipper may also leave rings that
+// touch) can be invalid, and each of them is checked against every other
+// segment. Anything doubtful (a touch, a
+// collapse, a flipped ring) is left to the snap-rounding path.
+func roundClipped(g *geos.Geom, box orb.Bound) (orb.MultiPolygon, bool) {
+	type seg struct {
+		a, b      orb.Point
+		ring, pos int
+		last      bool // the ring's closing segment, next to its first
+	}
+	var (
+		out   orb.MultiPolygon
+		segs  []seg
+		moved []int // indexes into segs
+		rings int
+	)
+	addRing := func(raw orb.Ring, exterior bool) (orb.Ring, bool) {
+		r := make(orb.Ring, 0, len(raw))
+		mv := make([]bool, 0, len(raw))
+		for _, p := range raw {
+			q := orb.Point{math.Round(p[0]), math.Round(p[1])}
+			if n := len(r); n > 0 && r[n-1] == q {
+				mv[n-1] = true
+				continue
+			}
+			r = append(r, q)
+			mv = append(mv, q != p || p[0] == box.Min[0] || p[0] == box.Max[0] || p[1] == box.Min[1] || p[1] == box.Max[1])
+		}
+		if len(r) < 4 || r[0] != r[len(r)-1] {
+			return nil, false
+		}
+		// The clipper turns a hole that touched its shell and is cut by
+		// the box into part of the shell, which then touches itself.
+		seen := make(map[orb.Point]struct{}, len(r))
+		for _, q := range r[1:] {
+			if _, dup := seen[q]; dup {
+				return nil, false
+			}
+			seen[q] = struct{}{}
+		}
+		before, after := signedArea(raw), signedArea(r)
+		if after == 0 || (before > 0) != (after > 0) {
+			return nil, false
+		}
+		if (after > 0) != exterior {
+			slices.Reverse(r)
+			slices.Reverse(mv)
+		}
+		mv[0] = mv[0] || mv[len(mv)-1]
+		rings++
+		for i := 0; i+1 < len(r); i++ {
+			if mv[i] || mv[i+1] {
+				moved = append(moved, len(segs))
+			}
+			segs = append(segs, seg{r[i], r[i+1], rings, i, i+2 == len(r)})
+		}
+		return r, true
+	}
+	for _, p := range parts(g) {
+		ext, ok := addRing(coords(p.ExteriorRing()), true)
+		if !ok {
+			return nil, false
+		}
+		poly := orb.Polygon{ext}
+		for k := 0; k < p.NumInteriorRings(); k++ {
+			h, ok := addRing(coords(p.InteriorRing(k)), false)
+			if !ok {
+				return nil, false
+			}
+			poly = append(poly, h)
+		}
+		out = append(out, poly)
+	}
+	if len(out) == 0 {
+		return nil, false
+	}
+	for _, i := range moved {
+		s := segs[i]
+		for j, t := range segs {
+			if j == i {
+				continue
+			}
+			// Consecutive segments of a ring share one end and nothing
+			// else; turning back along the same line is a fold.
+			if s.ring == t.ring && (t.pos == s.pos+1 || s.pos == t.pos+1 || (s.pos == 0 && t.last) || (t.pos == 0 && s.last)) {
+				if orient(s.a, s.b, t.a) != 0 || orient(s.a, s.b, t.b) != 0 ||
+					(s.b[0]-s.a[0])*(t.b[0]-t.a[0])+(s.b[1]-s.a[1])*(t.b[1]-t.a[1]) > 0 {
+					continue // a turn, or straight on
+				}
+				return nil, false
+			}
+			if segmentsIntersect(s.a, s.b, t.a, t.b) {
+				return nil, false
+			}
+		}
+	}
+	return out, true
+}
+
+func coords(g *geos.Geom) orb.Ring {
+	cs := g.CoordSeq().ToCoords()
+	r := make(orb.Ring, len(cs))
+	for i, xy := range cs {
+		r[i] = orb.Point{xy[0], xy[1]}
+	}
+	return r
 }
