@@ -175,9 +175,13 @@ func (c *TileClipper) geom(mp orb.MultiPolygon) *geos.Geom {
 			if len(r) < 4 {
 				continue
 			}
+			// One backing array per ring rather than one per point: this
+			// conversion runs for every area cut by a tile's edge.
+			flat := make([]float64, 2*len(r))
 			cs := make([][]float64, len(r))
 			for j, pt := range r {
-				cs[j] = []float64{pt[0], pt[1]}
+				flat[2*j], flat[2*j+1] = pt[0], pt[1]
+				cs[j] = flat[2*j : 2*j+2 : 2*j+2]
 			}
 			rings = append(rings, cs)
 		}
