@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"labmap/data"
+	"labmap/data/memory"
 	"labmap/geo"
 
 	"github.com/paulmach/orb"
@@ -53,13 +54,46 @@ func TestSharedArcs(t *testing.T) {
 	}
 }
 
-// TestEveryAreaInEveryTile renders the default dataset's village,
-// district and zone tiles over the whole regency at z0-z14: every area
-// whose true outline meets a tile is in it, every polygon is valid MVT, and
-// neighbouring villages do not overlap (checkOverlaps).
+// TestEveryAreaInEveryTile renders the village, district and zone tiles of
+// the default dataset (the real 33.26 boundaries) and of the real Kota
+// Pekalongan villages (33.75, MultiPolygons included) over their whole
+// extent at z0-z14: every area whose true outline meets a tile is in it,
+// every polygon is valid MVT, and neighbouring villages do not overlap
+// (checkOverlaps).
 func TestEveryAreaInEveryTile(t *testing.T) {
+	t.Run("kabupaten pekalongan", func(t *testing.T) { checkEveryAreaInEveryTile(t, store(t)) })
+	t.Run("kota pekalongan", func(t *testing.T) {
+		in, err := data.OpenInput("../data/testdata/kota-pekalongan-villages.geojson.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		vs, err := data.ReadVillages(in, "kota-pekalongan-villages.geojson.gz", data.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One household per village: the tiles need a round, not figures.
+		ds := data.Dataset{Villages: vs}
+		for i, v := range vs {
+			p, ok := geo.PointOnSurface(v.Geometry)
+			if !ok {
+				t.Fatalf("%s: no inside point", v.Code)
+			}
+			ds.Households = append(ds.Households, data.Household{ID: fmt.Sprintf("h%d", i), Round: "2024-06-01", Loc: p, Members: 1, Status: data.Poor, VillageCode: v.Code})
+		}
+		if err := data.CheckDataset(&ds, "kota"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := memory.New(ds, memory.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEveryAreaInEveryTile(t, s)
+	})
+}
+
+func checkEveryAreaInEveryTile(t *testing.T, s data.Store) {
 	ctx := context.Background()
-	s := store(t)
 	ext, _ := s.Extent(ctx)
 	svc := NewService(s, 0)
 	levels := []Layer{Layers[1], Layers[2], Layers[3]}
@@ -70,6 +104,9 @@ func TestEveryAreaInEveryTile(t *testing.T) {
 			t.Fatal(err)
 		}
 		truth[l.Name] = areas
+	}
+	if len(truth["villages"]) < 20 {
+		t.Fatalf("only %d villages to check", len(truth["villages"]))
 	}
 	for z := 0; z <= 14; z++ {
 		lo := maptile.At(orb.Point{ext.Min[0], ext.Max[1]}, maptile.Zoom(z))
