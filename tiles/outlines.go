@@ -68,7 +68,8 @@ func wait(ctx context.Context, f *outlineFill) error {
 func (c *outlineCache) world(ctx context.Context, store data.Store, round data.Round, z int) (*topology, map[areaKey]orb.MultiPolygon, error) {
 	c.mu.Lock()
 	topo := c.topo
-	if topo == nil || (topo.err != nil && closed(topo.done)) {
+	// closed first: reading err before done is closed races with the build.
+	if topo == nil || (closed(topo.done) && topo.err != nil) {
 		topo = &outlineFill{done: make(chan struct{})}
 		c.topo = topo
 		go func() {
@@ -84,7 +85,7 @@ func (c *outlineCache) world(ctx context.Context, store data.Store, round data.R
 
 	c.mu.Lock()
 	f := c.zooms[z]
-	if f == nil || (f.err != nil && closed(f.done)) {
+	if f == nil || (closed(f.done) && f.err != nil) {
 		f = &outlineFill{done: make(chan struct{})}
 		c.zooms[z] = f
 		go func() {
