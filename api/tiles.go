@@ -117,7 +117,7 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Access-Control-Allow-Origin", "*")
 	body, etag := t.Raw, t.ETag
 	if acceptsGzip(r) {
-		body, etag = t.Gzip, strings.TrimSuffix(t.ETag, `"`)+`-gz"`
+		body, etag = t.Gzip(), strings.TrimSuffix(t.ETag, `"`)+`-gz"`
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("ETag", etag)

@@ -1,8 +1,6 @@
 package tiles
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -46,15 +44,7 @@ func (s *Service) render(ctx context.Context, r Request, version int64) (*Cached
 	if err != nil {
 		return nil, err
 	}
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if _, err := zw.Write(raw); err != nil {
-		return nil, fmt.Errorf("gzip tile: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("gzip tile: %w", err)
-	}
 	h := fnv.New64a()
 	h.Write(raw)
-	return &Cached{Raw: raw, Gzip: gz.Bytes(), ETag: fmt.Sprintf(`"%d-%x"`, version, h.Sum64())}, nil
+	return &Cached{Raw: raw, ETag: fmt.Sprintf(`"%d-%x"`, version, h.Sum64())}, nil
 }

@@ -1,7 +1,10 @@
 package tiles
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"sync"
 	"testing"
 
@@ -48,7 +51,8 @@ func TestParseLayersAndValidate(t *testing.T) {
 
 func TestCache(t *testing.T) {
 	c := NewCache(3 * (100 + 64 + 2))
-	tile := func() *Cached { return &Cached{Raw: make([]byte, 60), Gzip: make([]byte, 40), ETag: "ab"} }
+	// 2×50 raw and gzip, as charged, + 2 ETag + 64 = 166 bytes a tile.
+	tile := func() *Cached { return &Cached{Raw: make([]byte, 50), ETag: "ab"} }
 	for _, k := range []string{"a", "b", "c"} {
 		c.Put(k, tile())
 	}
@@ -69,6 +73,28 @@ func TestCache(t *testing.T) {
 	off.Put("a", tile())
 	if _, ok := off.Get("a"); ok {
 		t.Error("a disabled cache kept a tile")
+	}
+}
+
+// TestCachedGzip checks that the gzip body, made on first use, decodes to
+// the tile and is made once.
+func TestCachedGzip(t *testing.T) {
+	raw := bytes.Repeat([]byte("labmap tile "), 100)
+	c := &Cached{Raw: raw, ETag: `"1-ab"`}
+	gz := c.Gzip()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(back, raw) {
+		t.Fatalf("gzip body decodes to %d bytes (%v), want the %d raw bytes", len(back), err, len(raw))
+	}
+	if again := c.Gzip(); &again[0] != &gz[0] {
+		t.Error("gzip body compressed twice")
+	}
+	if len(gz) > c.size()-len(raw)-len(c.ETag)-64 {
+		t.Errorf("gzip body of %d bytes exceeds what the cache charged for it", len(gz))
 	}
 }
 
