@@ -36,3 +36,29 @@ func BenchmarkStatsAllVillages(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWarmTile measures a cached village tile through the whole
+// handler (routing, parameters, cache lookup, headers): the server's part of
+// a warm tile, without the network.
+func BenchmarkWarmTile(b *testing.B) {
+	ds, err := demo.Generate(demo.Options{Households: 3000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := data.CheckDataset(&ds, "demo"); err != nil {
+		b.Fatal(err)
+	}
+	store, err := memory.New(ds, memory.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{TileCacheBytes: 64 << 20})
+	req := httptest.NewRequest(http.MethodGet, "/tiles/villages/12/3295/2126.mvt", nil)
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Body.Len() == 0 {
+			b.Fatalf("status %d, %d bytes", rec.Code, rec.Body.Len())
+		}
+	}
+}
