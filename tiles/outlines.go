@@ -20,131 +20,69 @@ const maxOutlineBytes = 256 << 20
 // outlineCache keeps, for one dataset version, the topology of the village,
 // district and zone outlines and their simplified world outlines per zoom:
 // the same few hundred areas appear in every tile of a zoom, and building
-// them is most of a cold tile's work. Each is built once however many tiles
-// ask for it at the same time, and a build is not cancelled when the
-// request that started it goes away.
+// them is most of a cold tile's work. It is the tile cache's Bounded: each
+// entry is built once however many tiles ask for it at the same time, a
+// build outlives the request that started it while others wait, and the
+// least recently used zooms go first when the bound is reached.
 type outlineCache struct {
+	max int // bytes; 0 means maxOutlineBytes
+
 	mu      sync.Mutex
 	version int64
-	topo    *outlineFill
-	zooms   map[int]*outlineFill
-	order   []int // zooms, least recently used first
-	used    int
-	max     int // bytes; 0 means maxOutlineBytes
+	entries *Bounded[int, *outlineEntry] // by zoom; topologyKey for the topology
 }
 
-// outlineFill is one build, shared by everyone waiting for it.
-type outlineFill struct {
-	done  chan struct{}
+// topologyKey keys the topology among the zooms.
+const topologyKey = -1
+
+// outlineEntry is the topology or one zoom's simplified outlines.
+type outlineEntry struct {
 	topo  *topology
 	world map[areaKey]orb.MultiPolygon
 	size  int
-	err   error
 }
 
-// reset empties the cache when the dataset version changes; the old
+func (e *outlineEntry) cost() int { return e.size }
+
+// reset starts an empty cache when the dataset version changes; the old
 // version's outlines are dropped at once.
 func (c *outlineCache) reset(version int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.zooms != nil && c.version == version {
+	if c.entries != nil && c.version == version {
 		return
 	}
-	c.version, c.topo, c.zooms, c.order, c.used = version, nil, map[int]*outlineFill{}, nil, 0
-}
-
-// wait blocks until f is built or ctx ends.
-func wait(ctx context.Context, f *outlineFill) error {
-	select {
-	case <-f.done:
-		return f.err
-	case <-ctx.Done():
-		return ctx.Err()
+	limit := c.max
+	if limit == 0 {
+		limit = maxOutlineBytes
 	}
+	c.version, c.entries = version, NewBounded[int](limit, (*outlineEntry).cost, 0)
 }
 
 // world returns the simplified world outlines of every village, district
 // and zone at zoom z, and the topology they come from.
 func (c *outlineCache) world(ctx context.Context, store data.Store, round data.Round, z int) (*topology, map[areaKey]orb.MultiPolygon, error) {
 	c.mu.Lock()
-	topo := c.topo
-	// closed first: reading err before done is closed races with the build.
-	if topo == nil || (closed(topo.done) && topo.err != nil) {
-		topo = &outlineFill{done: make(chan struct{})}
-		c.topo = topo
-		go func() {
-			defer close(topo.done)
-			// Detached from the caller: others may be waiting for it.
-			topo.topo, topo.err = loadTopology(context.WithoutCancel(ctx), store, round)
-		}()
-	}
+	entries := c.entries
 	c.mu.Unlock()
-	if err := wait(ctx, topo); err != nil {
+	t, err := entries.GetOrFill(ctx, topologyKey, func(ctx context.Context) (*outlineEntry, error) {
+		topo, err := loadTopology(ctx, store, round)
+		if err != nil {
+			return nil, err
+		}
+		return &outlineEntry{topo: topo, size: 16 * topo.points}, nil
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-
-	c.mu.Lock()
-	f := c.zooms[z]
-	if f == nil || (closed(f.done) && f.err != nil) {
-		f = &outlineFill{done: make(chan struct{})}
-		c.zooms[z] = f
-		go func() {
-			defer close(f.done)
-			f.world, f.size = topo.topo.world(z)
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if c.zooms[z] == f {
-				c.used += f.size
-				c.evict(z)
-			}
-		}()
-	}
-	c.touch(z)
-	c.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	w, err := entries.GetOrFill(ctx, z, func(context.Context) (*outlineEntry, error) {
+		world, size := t.topo.world(z)
+		return &outlineEntry{world: world, size: size}, nil
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	return topo.topo, f.world, nil
-}
-
-func closed(ch chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// touch marks zoom z as the most recently used; c.mu is held.
-func (c *outlineCache) touch(z int) {
-	for i, o := range c.order {
-		if o == z {
-			c.order = append(c.order[:i], c.order[i+1:]...)
-			break
-		}
-	}
-	c.order = append(c.order, z)
-}
-
-// evict drops the least recently used finished zooms other than keep until
-// the cache is within its bound; c.mu is held.
-func (c *outlineCache) evict(keep int) {
-	limit := c.max
-	if limit == 0 {
-		limit = maxOutlineBytes
-	}
-	for i := 0; c.used > limit && i < len(c.order); {
-		z := c.order[i]
-		f := c.zooms[z]
-		if z == keep || f == nil || !closed(f.done) {
-			i++
-			continue
-		}
-		c.used -= f.size
-		delete(c.zooms, z)
-		c.order = append(c.order[:i], c.order[i+1:]...)
-	}
+	return t.topo, w.world, nil
 }
 
 // loadTopology reads every village, district and zone outline and cuts them

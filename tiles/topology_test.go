@@ -203,36 +203,28 @@ func TestOutlineCacheBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.mu.Lock()
-	full, n := c.used, len(c.zooms)
-	c.mu.Unlock()
-	if n != 3 || full <= 0 {
-		t.Fatalf("%d zooms, %d bytes held; want 3 zooms and their size", n, full)
+	has := func(z int) bool { _, ok := c.entries.Get(z); return ok }
+	n, full := c.entries.Stats()
+	if n != 4 || full <= 0 || !has(topologyKey) {
+		t.Fatalf("%d entries, %d bytes held; want the topology and 3 zooms, and their size", n, full)
 	}
-	// Room for about two of them: using z8 again makes z10 the oldest.
-	c.mu.Lock()
-	c.max = full - 1
-	c.mu.Unlock()
+	// One byte short of what is held: using z8 again makes z10 the least
+	// recently used zoom, the first to go when z14 comes in.
+	c.entries.mu.Lock()
+	c.entries.max = full - 1
+	c.entries.mu.Unlock()
 	if _, _, err := c.world(ctx, s, "", 8); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.world(ctx, s, "", 14); err != nil {
 		t.Fatal(err)
 	}
-	c.mu.Lock()
-	_, has10 := c.zooms[10]
-	_, has14 := c.zooms[14]
-	_, has8 := c.zooms[8]
-	used := c.used
-	c.mu.Unlock()
-	if has10 || !has14 || !has8 || used > full-1 {
-		t.Errorf("after eviction: z8 %v, z10 %v, z14 %v, %d bytes (bound %d); want z10 gone", has8, has10, has14, used, full-1)
+	_, used := c.entries.Stats()
+	if has(10) || !has(14) || !has(8) || used > full-1 {
+		t.Errorf("after eviction: z8 %v, z10 %v, z14 %v, %d bytes (bound %d); want z10 gone", has(8), has(10), has(14), used, full-1)
 	}
 	c.reset(2)
-	c.mu.Lock()
-	n, used = len(c.zooms), c.used
-	c.mu.Unlock()
-	if n != 0 || used != 0 || c.topo != nil {
-		t.Errorf("a new version kept %d zooms, %d bytes", n, used)
+	if n, used := c.entries.Stats(); n != 0 || used != 0 {
+		t.Errorf("a new version kept %d entries, %d bytes", n, used)
 	}
 }
