@@ -89,89 +89,20 @@ func (s *shape) parts(p orb.Point) int {
 	return n
 }
 
-// partHolds is planar.PolygonContains for polygon i with the ring bounds
-// precomputed, which orb recomputes on every call: inside the shell (its
-// edge included) and inside no hole.
+// partHolds is planar.PolygonContains for polygon i, with the precomputed
+// ring bounds turning most points away before orb walks a ring: inside the
+// shell (its edge included) and inside no hole.
 func (s *shape) partHolds(i int, p orb.Point) bool {
 	poly := s.mp[i]
-	if !s.rings[i][0].Contains(p) || !ringContains(poly[0], p) {
+	if !s.rings[i][0].Contains(p) || !planar.RingContains(poly[0], p) {
 		return false
 	}
 	for k := 1; k < len(poly); k++ {
-		if s.rings[i][k].Contains(p) && ringContains(poly[k], p) {
+		if s.rings[i][k].Contains(p) && planar.RingContains(poly[k], p) {
 			return false
 		}
 	}
 	return true
-}
-
-// ringContains is planar.RingContains after its bound check: the crossing
-// number of a ray from p, with p on an edge counted as inside.
-func ringContains(r orb.Ring, p orb.Point) bool {
-	c, on := rayIntersect(p, r[0], r[len(r)-1])
-	if on {
-		return true
-	}
-	for i := 0; i < len(r)-1; i++ {
-		inter, on := rayIntersect(p, r[i], r[i+1])
-		if on {
-			return true
-		}
-		if inter {
-			c = !c
-		}
-	}
-	return c
-}
-
-// rayIntersect is orb/planar's (MIT): whether the ray from p crosses the
-// segment se, and whether p lies on it. Copied so that the precomputed
-// bounds above give exactly orb's answer, which the tests check against.
-func rayIntersect(p, s, e orb.Point) (intersects, on bool) {
-	if s[0] > e[0] {
-		s, e = e, s
-	}
-	switch p[0] {
-	case s[0]:
-		if p[1] == s[1] {
-			return false, true
-		} else if s[0] == e[0] {
-			if s[1] > e[1] && s[1] >= p[1] && p[1] >= e[1] {
-				return false, true
-			}
-			if e[1] > s[1] && e[1] >= p[1] && p[1] >= s[1] {
-				return false, true
-			}
-		}
-		p[0] = math.Nextafter(p[0], math.Inf(1))
-	case e[0]:
-		if p[1] == e[1] {
-			return false, true
-		}
-		p[0] = math.Nextafter(p[0], math.Inf(1))
-	}
-	if p[0] < s[0] || p[0] > e[0] {
-		return false, false
-	}
-	if s[1] > e[1] {
-		if p[1] > s[1] {
-			return false, false
-		} else if p[1] < e[1] {
-			return true, false
-		}
-	} else {
-		if p[1] > e[1] {
-			return false, false
-		} else if p[1] < s[1] {
-			return true, false
-		}
-	}
-	rs := (p[1] - s[1]) / (p[0] - s[0])
-	ds := (e[1] - s[1]) / (e[0] - s[0])
-	if rs == ds {
-		return false, true
-	}
-	return rs <= ds, false
 }
 
 // areaKm2 is the area of the polygon: shells minus holes.
