@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"labmap/data"
 	"labmap/geo"
@@ -36,20 +35,11 @@ type regionJSON struct {
 }
 
 // regionOf names the region of a status, so that no page or document says
-// "Pekalongan" unless the data does; an unnamed region goes by its code.
+// "Pekalongan" unless the data does; data.RegionOf gives an unnamed region
+// its code as a name.
 func regionOf(st data.Status) regionJSON {
-	r := st.Region
-	name := r.Name
-	if name.ID == "" {
-		name.ID = strings.TrimSpace("Wilayah " + r.Code)
-	}
-	if name.EN == "" {
-		name.EN = name.ID
-		if r.Name.ID == "" {
-			name.EN = strings.TrimSpace("Region " + r.Code)
-		}
-	}
-	return regionJSON{Code: r.Code, Name: name, Synthetic: r.Synthetic, Source: r.Source}
+	r := data.RegionOf(st.Region, nil)
+	return regionJSON{Code: r.Code, Name: r.Name, Synthetic: r.Synthetic, Source: r.Source}
 }
 
 // region answers the dataset's region for documents that name it.
