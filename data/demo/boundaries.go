@@ -19,9 +19,9 @@ const BoundariesFile = "pekalongan-villages.geojson.gz"
 
 // villagesGz is the real village boundaries of Kabupaten Pekalongan,
 // converted by scripts/wilayah-boundaries from cahyadsn/wilayah_boundaries
-// (MIT). The geometry is the source's, overlaps and one invalid
-// MultiPolygon included: the import's coverage cleaning handles them, as
-// it does for any file.
+// (MIT). The geometry is the source's, overlaps and gaps between
+// neighbours included: the import's coverage cleaning handles them, as it
+// does for any file.
 //
 //go:embed pekalongan-villages.geojson.gz
 var villagesGz []byte
