@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"labmap/geo"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,24 +140,8 @@ func geometryOf(mp orb.MultiPolygon) *geoJSONGeometry {
 // wants it in longitude/latitude: counter-clockwise for an exterior ring,
 // clockwise for a hole. A ring without area counts as wound either way.
 func WoundRFC7946(r orb.Ring, hole bool) bool {
-	a := signedArea2(r)
+	a := geo.SignedArea(r)
 	return a == 0 || (a > 0) != hole
-}
-
-// signedArea2 is twice the ring's signed area (shoelace), positive when it
-// runs counter-clockwise; a closing position is not needed.
-func signedArea2(r orb.Ring) float64 {
-	if len(r) < 3 {
-		return 0
-	}
-	// Relative to the first position, so that degrees far from 0 keep their
-	// precision.
-	o := r[0]
-	sum := 0.0
-	for i := 1; i+1 < len(r); i++ {
-		sum += (r[i][0]-o[0])*(r[i+1][1]-o[1]) - (r[i+1][0]-o[0])*(r[i][1]-o[1])
-	}
-	return sum
 }
 
 // OrientRFC7946 returns mp with exterior rings counter-clockwise and holes

@@ -581,18 +581,26 @@ func ring(g *geos.Geom, ccw bool) orb.Ring {
 	for i, xy := range cs {
 		r[i] = orb.Point{xy[0], xy[1]}
 	}
-	if (signedArea(r) > 0) != ccw {
+	if (SignedArea(r) > 0) != ccw {
 		slices.Reverse(r)
 	}
 	return r
 }
 
-func signedArea(r orb.Ring) float64 {
-	s := 0.0
-	for i := 0; i+1 < len(r); i++ {
-		s += r[i][0]*r[i+1][1] - r[i+1][0]*r[i][1]
+// SignedArea is the ring's signed area (shoelace), positive when it runs
+// counter-clockwise with y up; a closing position is not needed. It sums
+// relative to the first position, so that coordinates far from 0 (degrees,
+// world pixels at z14) keep their precision.
+func SignedArea(r orb.Ring) float64 {
+	if len(r) < 3 {
+		return 0
 	}
-	return s / 2
+	o := r[0]
+	sum := 0.0
+	for i := 1; i+1 < len(r); i++ {
+		sum += (r[i][0]-o[0])*(r[i+1][1]-o[1]) - (r[i+1][0]-o[0])*(r[i][1]-o[1])
+	}
+	return sum / 2
 }
 
 func boundOf(g *geos.Geom) orb.Bound {

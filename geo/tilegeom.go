@@ -93,7 +93,7 @@ func GridPolygons(mp orb.MultiPolygon) (out orb.MultiPolygon, err error) {
 				q = append(q, orb.Point{math.Round(pt[0]), math.Round(pt[1])})
 			}
 			q = dedupe(q)
-			a := signedArea(q)
+			a := SignedArea(q)
 			if len(q) < 4 || a == 0 || q[0] != q[len(q)-1] {
 				if k == 0 {
 					break
@@ -198,12 +198,12 @@ func tileParts(g *geos.Geom) orb.MultiPolygon {
 	var mp orb.MultiPolygon
 	for _, p := range parts(g) {
 		ext := dedupe(ring(p.ExteriorRing(), true))
-		if len(ext) < 4 || signedArea(ext) == 0 {
+		if len(ext) < 4 || SignedArea(ext) == 0 {
 			continue
 		}
 		poly := orb.Polygon{ext}
 		for k := 0; k < p.NumInteriorRings(); k++ {
-			if h := dedupe(ring(p.InteriorRing(k), false)); len(h) >= 4 && signedArea(h) != 0 {
+			if h := dedupe(ring(p.InteriorRing(k), false)); len(h) >= 4 && SignedArea(h) != 0 {
 				poly = append(poly, h)
 			}
 		}
@@ -293,7 +293,7 @@ func roundClipped(g *geos.Geom, box orb.Bound) (orb.MultiPolygon, bool) {
 			}
 			seen[q] = struct{}{}
 		}
-		before, after := signedArea(raw), signedArea(r)
+		before, after := SignedArea(raw), SignedArea(r)
 		if after == 0 || (before > 0) != (after > 0) {
 			return nil, false
 		}

@@ -43,11 +43,11 @@ func TestTileClipper(t *testing.T) {
 				if err := ValidatePolygon(p); err != nil {
 					t.Errorf("invalid: %v", err)
 				}
-				if signedArea(p[0]) <= 0 {
+				if SignedArea(p[0]) <= 0 {
 					t.Errorf("exterior %v is not clockwise on screen (positive shoelace, y down)", p[0])
 				}
 				for _, h := range p[1:] {
-					if signedArea(h) >= 0 {
+					if SignedArea(h) >= 0 {
 						t.Errorf("hole %v winds like an exterior", h)
 					}
 				}
