@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"labmap/data/cql"
 
@@ -73,6 +74,11 @@ type Status struct {
 type Area struct {
 	AreaStats
 	Geometry orb.MultiPolygon
+	// Zones are the ids of the lab zones the area belongs to, in zone order:
+	// a village's zones, every zone of a district's villages, a zone itself,
+	// and for a hexagon the zones with households of their villages in the
+	// cell at that round. FeatureStore.Features fills it; maps do not need it.
+	Zones []string
 }
 
 // AreaQuery selects like StatsQuery, and only areas whose bounding box
@@ -138,6 +144,43 @@ type FeatureQuery struct {
 	SortBy []SortKey
 	Limit  int // 0 means no limit
 	Offset int
+	// After, when set, starts the page just after this position of the
+	// order (keyset paging: a seek, not a skip, so a deep page costs what
+	// the first does); Offset then skips from there.
+	After *Cursor
+	// OnLast, when set, is handed the position of the last area the page
+	// sent, once the page is done, to make the next page's cursor.
+	OnLast func(Cursor)
+}
+
+// Cursor is a position in the order of a feature query: the values of the
+// sort keys of one area, indexed like SortBy, and its code, the tie-breaker
+// that makes the order total.
+type Cursor struct {
+	Values []cql.Value
+	Code   string
+}
+
+// After reports whether an area whose sort key values are vals and whose
+// code is code comes after c in the order of keys: each key ascending or
+// descending, nulls last either way, then the code in byte order.
+func (c *Cursor) After(keys []SortKey, vals []cql.Value, code string) bool {
+	return ComparePosition(keys, vals, code, c.Values, c.Code) > 0
+}
+
+// ComparePosition orders two positions in the order of keys (see
+// Cursor.After); both stores sort with it or its SQL twin.
+func ComparePosition(keys []SortKey, av []cql.Value, acode string, bv []cql.Value, bcode string) int {
+	for i, k := range keys {
+		x, y := av[i], bv[i]
+		if c := CompareValues(x, y); c != 0 {
+			if k.Desc && x.Kind != cql.KindNull && y.Kind != cql.KindNull {
+				return -c
+			}
+			return c
+		}
+	}
+	return strings.Compare(acode, bcode)
 }
 
 // SortKey orders features by one queryable; missing values sort last.

@@ -379,6 +379,18 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		return st.zones[slices.Min(zs)].ID
 	}
 	zone := ""
+	var memberOf []string // the area's zone ids, in zone order
+	zoneIDs := func(zs []int) []string {
+		if len(zs) == 0 {
+			return nil
+		}
+		zs = slices.Compact(slices.Sorted(slices.Values(zs)))
+		ids := make([]string, len(zs))
+		for i, z := range zs {
+			ids[i] = st.zones[z].ID
+		}
+		return ids
+	}
 	emit := func(level data.Level, code, name, parent string, a *acc, outline orb.MultiPolygon, b orb.Bound) {
 		if bound != nil {
 			if len(outline) == 0 || !bound.Intersects(b) {
@@ -390,6 +402,7 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		out = append(out, data.Area{
 			AreaStats: data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k),
 			Geometry:  outline,
+			Zones:     memberOf,
 		})
 		zones = append(zones, zone)
 	}
@@ -403,21 +416,21 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		}
 		for di, d := range st.districts {
 			if zi < 0 || slices.Contains(districtZones[d.Code], zi) {
-				zone = firstZone(districtZones[d.Code])
+				zone, memberOf = firstZone(districtZones[d.Code]), zoneIDs(districtZones[d.Code])
 				emit(data.LevelDistrict, d.Code, d.Name, st.region.Code, &ra.districts[di], d.Geometry, st.districtBounds[di])
 			}
 		}
 	case data.LevelVillage:
 		for vi, v := range st.villages {
 			if zi < 0 || slices.Contains(st.villageZones[vi], zi) {
-				zone = firstZone(st.villageZones[vi])
+				zone, memberOf = firstZone(st.villageZones[vi]), zoneIDs(st.villageZones[vi])
 				emit(data.LevelVillage, v.Code, v.Name, v.DistrictCode, &ra.villages[vi], v.Geometry, st.villageBounds[vi])
 			}
 		}
 	case data.LevelZone:
 		for i, z := range st.zones {
 			if zi < 0 || i == zi {
-				zone = z.ID
+				zone, memberOf = z.ID, []string{z.ID}
 				emit(data.LevelZone, z.ID, z.Name, string(z.Kind), &ra.zones[i], z.Geometry, st.zoneBounds[i])
 			}
 		}
@@ -438,12 +451,14 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 			code := geo.CellString(c)
 			// The hexagon's lab zone is the first zone, by zone order,
 			// with households in the cell at this round.
-			zone = ""
+			zone, memberOf = "", nil
 			for zj := range ra.zoneHexes {
 				if ra.zoneHexes[zj][r][c] != nil {
-					zone = st.zones[zj].ID
-					break
+					memberOf = append(memberOf, st.zones[zj].ID)
 				}
+			}
+			if len(memberOf) > 0 {
+				zone = memberOf[0]
 			}
 			emit(data.LevelHexagon, code, code, "", a, info.outline, info.bound)
 		}

@@ -99,6 +99,10 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if err := s.checkZone(ctx, db, q.Zone); err != nil {
 			return err
 		}
+		members, err := s.zoneMembers(ctx, db, q.Level, round, q.Res)
+		if err != nil {
+			return err
+		}
 		args := []any{string(round), q.Zone, q.Res}
 		where := filter
 		if q.Bound != nil {
@@ -162,6 +166,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		}
 		return scanAreas(rows, q.Level, round, s.k, true, outlines, func(a *data.Area) error {
 			sent = true
+			a.Zones = members[a.Code]
 			return fn(a)
 		})
 	})

@@ -45,8 +45,10 @@ type Store struct {
 	rounds       atomic.Pointer[roundsEntry]
 	outlineCache outlineCache
 	counts       countCache
-	stop         context.CancelFunc
-	stopped      chan struct{}
+	// zoneMemberCache holds the areas' zones for Features (zonemembers.go).
+	zoneMemberCache zoneMemberCache
+	stop            context.CancelFunc
+	stopped         chan struct{}
 }
 
 // querier is what a pool, a connection and a transaction have in common.
