@@ -2,7 +2,9 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sort"
 	"sync"
 
 	"labmap/data"
@@ -16,69 +18,138 @@ var _ data.FeatureStore = (*Store)(nil)
 
 // Features filters, sorts and pages the areas of one level in Go, with the
 // same semantics as the SQL of the PostGIS store: published values only,
-// nulls last, ties broken by code.
+// nulls last, ties broken by code. The filtered, sorted order of a query is
+// kept with the level's list (see ordering), so every page after the first
+// is a binary search for the cursor and a slice: constant in the depth.
 func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
-	areas, zones, err := s.featureList(q.StatsQuery)
+	l, err := s.featureList(q.StatsQuery)
 	if err != nil {
 		return 0, err
 	}
-	type row struct {
-		a    *data.Area
-		zone string
+	if q.After != nil && len(q.After.Values) != len(q.SortBy) {
+		return 0, fmt.Errorf("%w: cursor has %d sort values for %d sort keys", data.ErrInvalidQuery, len(q.After.Values), len(q.SortBy))
 	}
-	var rows []row
-	for i := range areas {
-		a := &areas[i]
+	o := l.ordering(q)
+	matched := o.len()
+	first := 0
+	if q.After != nil {
+		first = sort.Search(matched, func(i int) bool {
+			return q.After.After(q.SortBy, o.values(i), l.areas[o.area(i)].Code)
+		})
+	}
+	first = min(first+q.Offset, matched)
+	last := matched
+	if q.Limit > 0 {
+		last = min(first+q.Limit, matched)
+	}
+	for i := first; i < last; i++ {
+		if err := ctx.Err(); err != nil {
+			return matched, err
+		}
+		if err := fn(&l.areas[o.area(i)]); err != nil {
+			return matched, err
+		}
+	}
+	if q.OnLast != nil && last > first {
+		q.OnLast(data.Cursor{Values: slices.Clone(o.values(last - 1)), Code: l.areas[o.area(last-1)].Code})
+	}
+	return matched, nil
+}
+
+// ordering is the order of the areas of l that q selects (bound, filter,
+// sortby), built once per query shape and kept with the list, which lives
+// only as long as its dataset version.
+func (l *featureList) ordering(q data.FeatureQuery) *ordering {
+	if q.Bound == nil && q.Filter == nil && len(q.SortBy) == 0 {
+		return &ordering{n: len(l.areas)} // the list itself is in code order
+	}
+	key := fmt.Sprintf("%v|%v|%v", q.Bound, q.Filter, q.SortBy)
+	l.mu.Lock()
+	o, ok := l.orders[key]
+	l.mu.Unlock()
+	if ok {
+		return o
+	}
+	o = &ordering{keys: len(q.SortBy)}
+	for i := range l.areas {
+		a := &l.areas[i]
 		if q.Bound != nil && !geo.IntersectsBound(a.Geometry, *q.Bound) {
 			continue
 		}
 		if q.Filter != nil {
-			zone := zones[i]
+			zone := l.zones[i]
 			prop := func(name string) cql.Value { return data.PropertyValue(&a.AreaStats, zone, name) }
 			if !cql.Eval(q.Filter, prop, a.Geometry) {
 				continue
 			}
 		}
-		rows = append(rows, row{a, zones[i]})
+		o.idx = append(o.idx, int32(i))
+		for _, k := range q.SortBy {
+			o.vals = append(o.vals, data.PropertyValue(&a.AreaStats, l.zones[i], k.Property))
+		}
 	}
+	o.n = len(o.idx)
 	if len(q.SortBy) > 0 {
-		slices.SortStableFunc(rows, func(x, y row) int {
-			for _, k := range q.SortBy {
-				c := data.CompareValues(data.PropertyValue(&x.a.AreaStats, x.zone, k.Property), data.PropertyValue(&y.a.AreaStats, y.zone, k.Property))
-				if c != 0 {
-					// Nulls stay last in both directions.
-					xv := data.PropertyValue(&x.a.AreaStats, x.zone, k.Property)
-					yv := data.PropertyValue(&y.a.AreaStats, y.zone, k.Property)
-					if k.Desc && xv.Kind != cql.KindNull && yv.Kind != cql.KindNull {
-						return -c
-					}
-					return c
-				}
-			}
-			return 0 // already in code order
+		perm := make([]int, o.n)
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortFunc(perm, func(x, y int) int {
+			return data.ComparePosition(q.SortBy, o.values(x), l.areas[o.idx[x]].Code, o.values(y), l.areas[o.idx[y]].Code)
 		})
-	}
-	matched := len(rows)
-	page := rows[min(q.Offset, matched):]
-	if q.Limit > 0 && len(page) > q.Limit {
-		page = page[:q.Limit]
-	}
-	for _, r := range page {
-		if err := ctx.Err(); err != nil {
-			return matched, err
+		idx, vals := make([]int32, o.n), make([]cql.Value, 0, len(o.vals))
+		for i, p := range perm {
+			idx[i] = o.idx[p]
+			vals = append(vals, o.values(p)...)
 		}
-		if err := fn(r.a); err != nil {
-			return matched, err
-		}
+		o.idx, o.vals = idx, vals
 	}
-	return matched, nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.orders == nil {
+		l.orders = map[string]*ordering{}
+	}
+	if _, ok := l.orders[key]; !ok {
+		if len(l.orderKeys) >= maxOrderings {
+			delete(l.orders, l.orderKeys[0])
+			l.orderKeys = l.orderKeys[1:]
+		}
+		l.orders[key] = o
+		l.orderKeys = append(l.orderKeys, key)
+	}
+	return o
 }
+
+// maxOrderings bounds the orders kept per list: a client walking a filtered
+// or sorted collection needs its one; a handful of people at once, a few.
+const maxOrderings = 16
+
+// ordering is a sorted selection of a list's areas: idx their positions
+// (nil: all of them, in the list's code order) and vals their sort key
+// values, keys per area.
+type ordering struct {
+	n    int
+	idx  []int32
+	keys int
+	vals []cql.Value
+}
+
+func (o *ordering) len() int { return o.n }
+
+func (o *ordering) area(i int) int {
+	if o.idx == nil {
+		return i
+	}
+	return int(o.idx[i])
+}
+
+func (o *ordering) values(i int) []cql.Value { return o.vals[i*o.keys : (i+1)*o.keys] }
 
 // featureList is every area of a level and round with outlines and zones,
 // kept for the current dataset version: clients page through a collection
 // ten features at a time (GDAL does), and evaluating all 20,000 hexagons of
 // a resolution for every page would make that quadratic.
-func (s *Store) featureList(q data.StatsQuery) ([]data.Area, []string, error) {
+func (s *Store) featureList(q data.StatsQuery) (*featureList, error) {
 	v := s.version.Load()
 	s.lists.mu.Lock()
 	if s.lists.version != v {
@@ -86,25 +157,29 @@ func (s *Store) featureList(q data.StatsQuery) ([]data.Area, []string, error) {
 	}
 	if l, ok := s.lists.m[q]; ok {
 		s.lists.mu.Unlock()
-		return l.areas, l.zones, nil
+		return l, nil
 	}
 	s.lists.mu.Unlock()
 	everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
 	areas, zones, err := s.collectZones(q, &everywhere)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	l := &featureList{areas: areas, zones: zones}
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
 	if s.lists.version == v {
+		if old, ok := s.lists.m[q]; ok {
+			return old, nil // built meanwhile by another request: share its orders
+		}
 		if len(s.lists.order) >= maxFeatureLists {
 			delete(s.lists.m, s.lists.order[0])
 			s.lists.order = s.lists.order[1:]
 		}
-		s.lists.m[q] = &featureList{areas, zones}
+		s.lists.m[q] = l
 		s.lists.order = append(s.lists.order, q)
 	}
-	return areas, zones, nil
+	return l, nil
 }
 
 // maxFeatureLists bounds the kept lists: a few levels and rounds in use at once.
@@ -113,6 +188,10 @@ const maxFeatureLists = 8
 type featureList struct {
 	areas []data.Area
 	zones []string
+
+	mu        sync.Mutex
+	orders    map[string]*ordering
+	orderKeys []string
 }
 
 type featureLists struct {

@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,14 +136,13 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			s.counts.put(v, countKey, matched)
 		}
 		var order []string
-		for _, k := range q.SortBy {
-			expr, ok := queryableSQL(q.Level, k.Property, s.k)
-			if !ok {
-				return fmt.Errorf("%w: sortby: unknown queryable %q", data.ErrInvalidQuery, k.Property)
+		exprs := make([]string, len(q.SortBy))
+		for i, k := range q.SortBy {
+			expr, err := s.sortExpr(q.Level, k.Property)
+			if err != nil {
+				return err
 			}
-			if t := data.QueryableTypes(q.Level)[k.Property]; t == cql.TypeString {
-				expr += ` COLLATE "C"`
-			}
+			exprs[i] = expr
 			dir := " ASC"
 			if k.Desc {
 				dir = " DESC"
@@ -150,6 +150,14 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			order = append(order, expr+dir+" NULLS LAST")
 		}
 		order = append(order, `a.code COLLATE "C"`)
+		if q.After != nil {
+			var after string
+			after, args, err = afterSQL(q.SortBy, exprs, q.After, args)
+			if err != nil {
+				return err
+			}
+			where += " AND " + after
+		}
 		sql := "SELECT " + keys + ", " + measureCols() + ", " + outlineKeyCol(q.Level) + " FROM " + table + " WHERE " + where +
 			" ORDER BY " + strings.Join(order, ", ")
 		if q.Limit > 0 {
@@ -164,13 +172,94 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if err != nil {
 			return err
 		}
-		return scanAreas(rows, q.Level, round, s.k, true, outlines, func(a *data.Area) error {
-			sent = true
+		var last *data.Area
+		if err := scanAreas(rows, q.Level, round, s.k, true, outlines, func(a *data.Area) error {
+			sent, last = true, a
 			a.Zones = members[a.Code]
 			return fn(a)
-		})
+		}); err != nil {
+			return err
+		}
+		if q.OnLast != nil && last != nil {
+			q.OnLast(cursorOf(q.SortBy, last))
+		}
+		return nil
 	})
 	return matched, err
+}
+
+// cursorOf is the position of a in the order of keys; the zone queryable is
+// the area's first zone, as queryableSQL has it.
+func cursorOf(keys []data.SortKey, a *data.Area) data.Cursor {
+	zone := ""
+	if len(a.Zones) > 0 {
+		zone = a.Zones[0]
+	}
+	c := data.Cursor{Code: a.Code, Values: make([]cql.Value, len(keys))}
+	for i, k := range keys {
+		c.Values[i] = data.PropertyValue(&a.AreaStats, zone, k.Property)
+	}
+	return c
+}
+
+// sortExpr is the SQL of a sort key, in the byte order Go sorts strings in.
+func (s *Store) sortExpr(level data.Level, name string) (string, error) {
+	expr, ok := queryableSQL(level, name, s.k)
+	if !ok {
+		return "", fmt.Errorf("%w: sortby: unknown queryable %q", data.ErrInvalidQuery, name)
+	}
+	if t := data.QueryableTypes(level)[name]; t == cql.TypeString {
+		expr += ` COLLATE "C"`
+	}
+	return expr, nil
+}
+
+// afterSQL is the condition "comes after the cursor" in the order of keys
+// (exprs their SQL), with the cursor's values as bind parameters. Without
+// sort keys it is a range on the code, which the level's
+// (round, code COLLATE "C") index serves as a seek; with them it is the
+// lexicographic expansion (k1 after c1) OR (k1 = c1 AND k2 after c2) ... OR
+// (all equal AND code > c), because directions may differ and nulls sort
+// last both ways, which one row comparison (k1, k2) > (c1, c2) cannot say.
+func afterSQL(keys []data.SortKey, exprs []string, c *data.Cursor, args []any) (string, []any, error) {
+	if len(c.Values) != len(keys) {
+		return "", nil, fmt.Errorf("%w: cursor has %d sort values for %d sort keys", data.ErrInvalidQuery, len(c.Values), len(keys))
+	}
+	param := func(v any, cast string) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d::%s", len(args), cast)
+	}
+	var ors, equal []string
+	for i, k := range keys {
+		v := c.Values[i]
+		var lit string
+		switch v.Kind {
+		case cql.KindNumber:
+			lit = param(v.Num, "float8")
+		case cql.KindString:
+			lit = param(v.Str, "text")
+		case cql.KindBool:
+			lit = param(v.Bool, "boolean")
+		case cql.KindNull:
+			// Nothing sorts after a null but other nulls, which tie.
+			equal = append(equal, exprs[i]+" IS NULL")
+			continue
+		default:
+			return "", nil, fmt.Errorf("%w: cursor value %d has no sortable type", data.ErrInvalidQuery, i+1)
+		}
+		op := " > "
+		if k.Desc {
+			op = " < "
+		}
+		after := "(" + exprs[i] + op + lit + " OR " + exprs[i] + " IS NULL)"
+		ors = append(ors, strings.Join(append(slices.Clone(equal), after), " AND "))
+		equal = append(equal, exprs[i]+" = "+lit)
+	}
+	ors = append(ors, strings.Join(append(equal, `a.code COLLATE "C" > `+param(c.Code, "text")), " AND "))
+	if len(ors) == 1 {
+		return ors[0], args, nil
+	}
+	return "((" + strings.Join(ors, ") OR (") + "))", args, nil
 }
 
 // levelOutlines is the outline set of a level; hexagons need none.
