@@ -196,14 +196,18 @@ func (s *Server) collectionDoc(r *http.Request, c collection, lang string, exten
 			"spatial":  map[string]any{"bbox": [][4]float64{extent}, "crs": crs84},
 			"temporal": map[string]any{"interval": [][]any{interval}, "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
 		},
-		"links": []link{
+		"links": append([]link{
 			{base, "self", mediaJSON, "This collection"},
 			{base + "?f=html", "alternate", mediaHTML, "This collection as HTML"},
-			{base + "/items", "items", mediaGeoJSON, "Features"},
-			{base + "/items?f=html", "items", mediaHTML, "Features as HTML"},
-			{base + "/items?f=csv", "items", mediaCSV, "Features as CSV"},
-			{base + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryables"},
-		},
+			{base + "/items", "items", mediaGeoJSON, fmt.Sprintf("Features, %d per page (follow rel=next)", defaultLimit)},
+			{base + "/items?f=html", "items", mediaHTML, fmt.Sprintf("Features as HTML, %d per page", defaultLimit)},
+			{base + "/items?f=csv", "items", mediaCSV, fmt.Sprintf("Features as CSV, %d per page (Link header rel=next for more)", defaultLimit)},
+			// enclosure, not items: GDAL takes the last GeoJSON items link as
+			// the one to page through.
+			{base + "/items?f=csv&limit=all", "enclosure", mediaCSV, "Every feature as CSV, in one download"},
+			{base + "/items?limit=all", "enclosure", mediaGeoJSON, "Every feature as GeoJSON, in one download"},
+			{base + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", mediaSchema, "Queryables"},
+		}, schemaLinks(baseURL(r), c)...),
 	}
 }
 

@@ -2,8 +2,12 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+
+	"labmap/data"
+	"labmap/data/cql"
 )
 
 // openAPI is the OpenAPI 3.0 description of the OGC API. QGIS reads the
@@ -38,6 +42,52 @@ func openAPI(base string, region regionJSON) map[string]any {
 			}
 			return ids
 		}()})
+	itemsParams := []any{ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
+		param("round", "query", "Survey round (ISO date); default the latest", str),
+		param("properties", "query", "Comma-separated properties to return", str),
+		param("sortby", "query", "Comma-separated queryables, - for descending: -poverty_rate,code", str),
+		param("filter", "query", "CQL2 text filter, e.g. poverty_rate > 0.3 AND zone = 'coastal-mulyorejo'", str),
+		// cql2-text only: GDAL 3.6 sends its own CQL dialect when the enum
+		// lists "cql-text", and then no longer turns a round -where into datetime.
+		param("filter-lang", "query", "cql2-text", map[string]any{"type": "string", "enum": []string{"cql2-text"}}),
+		param("filter-crs", "query", "CRS of geometry literals in filter (CRS84)", str),
+		fmtParam}
+	paths := map[string]any{
+		"/":            map[string]any{"get": map[string]any{"summary": "Landing page", "operationId": "getLandingPage", "parameters": []any{fmtParam}, "responses": jsonOK("Landing page", mediaJSON)}},
+		"/conformance": map[string]any{"get": map[string]any{"summary": "Conformance classes", "operationId": "getConformance", "parameters": []any{fmtParam}, "responses": jsonOK("Conformance", mediaJSON)}},
+		"/collections": map[string]any{"get": map[string]any{"summary": "Collections", "operationId": "getCollections", "parameters": []any{fmtParam}, "responses": jsonOK("Collections", mediaJSON)}},
+		"/collections/{collectionId}": map[string]any{"get": map[string]any{"summary": "A collection", "operationId": "describeCollection",
+			"parameters": []any{collection, fmtParam}, "responses": jsonOK("Collection", mediaJSON)}},
+		"/collections/{collectionId}/queryables": map[string]any{"get": map[string]any{"summary": "Queryables (JSON Schema)", "operationId": "getQueryables",
+			"parameters": []any{collection}, "responses": jsonOK("Queryables", mediaSchema)}},
+		"/collections/{collectionId}/schema": map[string]any{"get": map[string]any{"summary": "Schema of the features (JSON Schema; profile=geojson for a GeoJSON feature)", "operationId": "getSchema",
+			"parameters": []any{collection, param("profile", "query", "geojson: the schema of one GeoJSON feature", map[string]any{"type": "string", "enum": []string{"geojson"}})},
+			"responses":  jsonOK("Schema", mediaSchema)}},
+		"/collections/{collectionId}/items": map[string]any{"get": map[string]any{
+			"summary": "Features", "operationId": "getFeatures",
+			"parameters": append([]any{collection}, itemsParams...),
+			"responses":  jsonOK("A page of features; follow rel=next for more", mediaGeoJSON)}},
+		"/collections/{collectionId}/items/{featureId}": map[string]any{"get": map[string]any{"summary": "One feature", "operationId": "getFeature",
+			"parameters": []any{collection, param("featureId", "path", "Area code, zone id or H3 index", str), ref("crs"), fmtParam},
+			"responses":  jsonOK("A feature", mediaGeoJSON)}},
+	}
+	// Each collection's items again, with its queryables as query
+	// parameters (name=value filters): GDAL pushes a -where clause to the
+	// server only for a field it finds among the parameters of the
+	// collection's own items path.
+	for _, c := range collections() {
+		params := slices.Clone(itemsParams)
+		for _, q := range data.Queryables(c.Level) {
+			if q.Type == cql.TypeGeometry {
+				continue
+			}
+			t := map[cql.Type]string{cql.TypeNumber: "number", cql.TypeString: "string", cql.TypeBool: "boolean"}[q.Type]
+			params = append(params, param(q.Name, "query", "Only features whose "+q.Name+" equals this: "+q.Description.EN, map[string]any{"type": t}))
+		}
+		paths["/collections/"+c.ID+"/items"] = map[string]any{"get": map[string]any{
+			"summary": c.Title.EN, "operationId": "getFeatures_" + c.ID, "parameters": params,
+			"responses": jsonOK("A page of features; follow rel=next for more", mediaGeoJSON)}}
+	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{
@@ -46,33 +96,11 @@ func openAPI(base string, region regionJSON) map[string]any {
 			"description": "Aggregated poverty-lab indicators of " + region.Name.EN + " per zone, district, village and H3 hexagon, per survey round. Areas with fewer than k households are suppressed.",
 		},
 		"servers": []any{map[string]any{"url": base}},
-		"paths": map[string]any{
-			"/":            map[string]any{"get": map[string]any{"summary": "Landing page", "operationId": "getLandingPage", "parameters": []any{fmtParam}, "responses": jsonOK("Landing page", mediaJSON)}},
-			"/conformance": map[string]any{"get": map[string]any{"summary": "Conformance classes", "operationId": "getConformance", "parameters": []any{fmtParam}, "responses": jsonOK("Conformance", mediaJSON)}},
-			"/collections": map[string]any{"get": map[string]any{"summary": "Collections", "operationId": "getCollections", "parameters": []any{fmtParam}, "responses": jsonOK("Collections", mediaJSON)}},
-			"/collections/{collectionId}": map[string]any{"get": map[string]any{"summary": "A collection", "operationId": "describeCollection",
-				"parameters": []any{collection, fmtParam}, "responses": jsonOK("Collection", mediaJSON)}},
-			"/collections/{collectionId}/queryables": map[string]any{"get": map[string]any{"summary": "Queryables (JSON Schema)", "operationId": "getQueryables",
-				"parameters": []any{collection}, "responses": jsonOK("Queryables", "application/schema+json")}},
-			"/collections/{collectionId}/items": map[string]any{"get": map[string]any{
-				"summary": "Features", "operationId": "getFeatures",
-				"parameters": []any{collection, ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
-					param("round", "query", "Survey round (ISO date); default the latest", str),
-					param("properties", "query", "Comma-separated properties to return", str),
-					param("sortby", "query", "Comma-separated queryables, - for descending: -poverty_rate,code", str),
-					param("filter", "query", "CQL2 text filter, e.g. poverty_rate > 0.3 AND zone = 'coastal-mulyorejo'", str),
-					param("filter-lang", "query", "cql2-text", map[string]any{"type": "string", "enum": []string{"cql2-text"}}),
-					param("filter-crs", "query", "CRS of geometry literals in filter (CRS84)", str),
-					fmtParam},
-				"responses": jsonOK("A page of features; follow rel=next for more", mediaGeoJSON)}},
-			"/collections/{collectionId}/items/{featureId}": map[string]any{"get": map[string]any{"summary": "One feature", "operationId": "getFeature",
-				"parameters": []any{collection, param("featureId", "path", "Area code, zone id or H3 index", str), ref("crs"), fmtParam},
-				"responses":  jsonOK("A feature", mediaGeoJSON)}},
-		},
+		"paths":   paths,
 		"components": map[string]any{
 			"parameters": map[string]any{
 				"limit": map[string]any{"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
-					"description": "Features per page",
+					"description": "Features per page; limit=all (not an integer, so outside this schema) streams the whole collection in one response",
 					"schema":      map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}},
 				"offset": map[string]any{"name": "offset", "in": "query", "required": false, "description": "Features to skip",
 					"schema": map[string]any{"type": "integer", "minimum": 0, "default": 0}},
@@ -82,7 +110,7 @@ func openAPI(base string, region regionJSON) map[string]any {
 				"bbox-crs": map[string]any{"name": "bbox-crs", "in": "query", "required": false, "schema": map[string]any{"type": "string", "format": "uri", "enum": crsURIs}},
 				"crs":      map[string]any{"name": "crs", "in": "query", "required": false, "schema": map[string]any{"type": "string", "format": "uri", "enum": crsURIs}},
 				"datetime": map[string]any{"name": "datetime", "in": "query", "required": false,
-					"description": "A survey round date, or an interval whose latest round is shown", "schema": str},
+					"description": "A survey round date, or an interval (a/b, ../b, a/.., a/, /b) whose latest round is shown; date-times (2017-12-01T, 2017-12-01T00:00:00Z, +07:00) count by the date written", "schema": str},
 			},
 			"responses": map[string]any{"Error": map[string]any{"description": "Error", "content": map[string]any{mediaJSON: map[string]any{"schema": map[string]any{
 				"type": "object", "properties": map[string]any{"error": str, "status": map[string]any{"type": "integer"}}}}}}},

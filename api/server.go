@@ -49,6 +49,7 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	r.Handle("/collections", s.handle(s.collectionsList)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}", s.handle(s.collection)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}/queryables", s.handle(s.queryables)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/{collection}/schema", s.handle(s.schema)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}/items", s.handle(s.items)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}/items/{feature}", s.handle(s.item)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/healthz", s.handle(s.healthz)).Methods(http.MethodGet, http.MethodHead)
