@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"labmap/data"
 	"labmap/geo"
@@ -74,15 +75,17 @@ func (s *Server) indicators(w http.ResponseWriter, r *http.Request) error {
 		Labels      data.Text `json:"labels"`
 		Unit        data.Unit `json:"unit"`
 		Kind        data.Kind `json:"kind"`
-		Numerator   string    `json:"numerator,omitempty"`
-		Denominator string    `json:"denominator,omitempty"`
-		Sensitive   bool      `json:"sensitive"`
+		// Better is lower, higher or neutral: which way is good news.
+		Better      data.Better `json:"better"`
+		Numerator   string      `json:"numerator,omitempty"`
+		Denominator string      `json:"denominator,omitempty"`
+		Sensitive   bool        `json:"sensitive"`
 	}
 	out := make([]indicator, len(data.Indicators))
 	for i, ind := range data.Indicators {
 		out[i] = indicator{
 			Key: ind.Key, Label: ind.Label.In(lang), Description: ind.Description.In(lang), Labels: ind.Label,
-			Unit: ind.Unit, Kind: ind.Kind, Sensitive: ind.Sensitive,
+			Unit: ind.Unit, Kind: ind.Kind, Better: ind.Better, Sensitive: ind.Sensitive,
 		}
 		if ind.Kind != data.KindCategory {
 			out[i].Numerator = data.Measures[ind.Numerator].Key
@@ -136,9 +139,9 @@ func statsQuery(r *http.Request) (data.StatsQuery, error) {
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "level", "round", "zone", "lang", "res":
+		case "level", "round", "zone", "lang", "res", "fields":
 		default:
-			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang)", key)
+			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang, fields)", key)
 		}
 	}
 	sq := data.StatsQuery{Level: data.Level(q.Get("level")), Zone: q.Get("zone")}
@@ -170,8 +173,47 @@ func statsQuery(r *http.Request) (data.StatsQuery, error) {
 	return sq, nil
 }
 
+// statsFields parses fields=, the indicators a client wants (a map view
+// needs one or two of twenty): their positions in the registry, in registry
+// order; nil, without the parameter, is every indicator.
+func statsFields(r *http.Request) ([]int, error) {
+	v, ok := r.URL.Query()["fields"]
+	if !ok {
+		return nil, nil
+	}
+	want := map[int]bool{}
+	for _, list := range v {
+		for key := range strings.SplitSeq(list, ",") {
+			key = strings.TrimSpace(key)
+			i := data.IndicatorIndex(key)
+			if i < 0 {
+				keys := make([]string, len(data.Indicators))
+				for j, ind := range data.Indicators {
+					keys[j] = ind.Key
+				}
+				if key == "" {
+					return nil, badRequest("parameter fields: empty name; give indicator keys separated by commas (%s)", strings.Join(keys, ", "))
+				}
+				return nil, badRequest("parameter fields: unknown indicator %q (indicators: %s)", key, strings.Join(keys, ", "))
+			}
+			want[i] = true
+		}
+	}
+	out := make([]int, 0, len(want))
+	for i := range data.Indicators {
+		if want[i] {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	sq, err := statsQuery(r)
+	if err != nil {
+		return err
+	}
+	fields, err := statsFields(r)
 	if err != nil {
 		return err
 	}
@@ -223,7 +265,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		appendArea(&buf, &areas[i], regionName, lang, s.opt.MinHouseholds)
+		appendArea(&buf, &areas[i], regionName, lang, s.opt.MinHouseholds, fields)
 	}
 	buf.WriteString("]}\n")
 	w.Header().Set("Content-Type", "application/json")
@@ -244,8 +286,10 @@ var suppressedReason = data.Text{
 
 // appendArea writes one area as a flat JSON object: the indicators sit beside
 // code and name in registry order, so the same row can become a CSV line or
-// tile feature properties without reshaping. region names the regency row.
-func appendArea(buf *bytes.Buffer, a *data.AreaStats, region data.Text, lang string, k int) {
+// tile feature properties without reshaping. region names the regency row;
+// fields, when not nil, limits the indicators to those positions (code, name
+// and the suppression flag always come along).
+func appendArea(buf *bytes.Buffer, a *data.AreaStats, region data.Text, lang string, k int, fields []int) {
 	buf.WriteString(`{"code":`)
 	writeString(buf, a.Code)
 	buf.WriteString(`,"name":`)
@@ -270,7 +314,15 @@ func appendArea(buf *bytes.Buffer, a *data.AreaStats, region data.Text, lang str
 	}
 	buf.WriteString(`,"suppressed":false`)
 	var withheld []string
+	cause := data.IndicatorIndex("dominant_cause")
+	wantCause := fields == nil
 	for i, ind := range data.Indicators {
+		if fields != nil {
+			if !slices.Contains(fields, i) {
+				continue
+			}
+			wantCause = wantCause || i == cause
+		}
 		v := a.Values[i]
 		buf.WriteString(`,"` + ind.Key + `":`)
 		switch {
@@ -285,9 +337,9 @@ func appendArea(buf *bytes.Buffer, a *data.AreaStats, region data.Text, lang str
 			buf.Write(strconv.AppendFloat(nil, v.Number, 'f', -1, 64))
 		}
 	}
-	if a.Values[data.IndicatorIndex("dominant_cause")].Valid {
+	if wantCause && a.Values[cause].Valid {
 		buf.WriteString(`,"dominant_cause_label":`)
-		writeString(buf, data.Causes[a.Values[data.IndicatorIndex("dominant_cause")].Text].In(lang))
+		writeString(buf, data.Causes[a.Values[cause].Text].In(lang))
 	}
 	if len(withheld) > 0 {
 		buf.WriteString(`,"withheld":`)

@@ -113,12 +113,16 @@ type Indicator struct {
 	SensitiveBase int
 }
 
-// Better says which direction of an indicator is good news.
+// Better says which direction of an indicator is good news, so that a map
+// of change can colour good news the same way for every indicator.
 type Better string
 
-// Directions of indicators; a plain count of people has none.
+// Directions of indicators. Neutral is for figures where more is neither
+// good nor bad news: the population surveyed, the people living with a
+// disability (a condition, not a failure the labs aim to reduce; the
+// assisted rate carries the direction) and the dominant cause (a category).
 const (
-	Neutral Better = ""
+	Neutral Better = "neutral"
 	Higher  Better = "higher"
 	Lower   Better = "lower"
 )
@@ -126,10 +130,10 @@ const (
 // Indicators is the registry: every indicator labmap publishes, defined once
 // for both stores, the API, tiles and the web map.
 var Indicators = []Indicator{
-	{Key: "households", Kind: KindCount, Unit: UnitHouseholds, Numerator: MHouseholds,
+	{Key: "households", Better: Neutral, Kind: KindCount, Unit: UnitHouseholds, Numerator: MHouseholds,
 		Label:       Text{"Rumah tangga", "Households"},
 		Description: Text{"Jumlah rumah tangga yang didata", "Households surveyed"}},
-	{Key: "members", Kind: KindCount, Unit: UnitPersons, Numerator: MMembers,
+	{Key: "members", Better: Neutral, Kind: KindCount, Unit: UnitPersons, Numerator: MMembers,
 		Label:       Text{"Anggota rumah tangga", "Household members"},
 		Description: Text{"Jumlah jiwa dalam rumah tangga yang didata", "People in surveyed households"}},
 	{Key: "poor", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MPoor,
@@ -159,14 +163,14 @@ var Indicators = []Indicator{
 	{Key: "open_defecation", Better: Lower, Kind: KindCount, Unit: UnitHouseholds, Numerator: MOpenDefecation,
 		Label:       Text{"Tanpa jamban", "No latrine"},
 		Description: Text{"Rumah tangga tanpa jamban (BABS)", "Households without a latrine (open defecation)"}},
-	{Key: "chronic_ill", Kind: KindCount, Unit: UnitPersons, Numerator: MChronicIll, Sensitive: true, SensitiveBase: MChronicIll,
+	{Key: "chronic_ill", Better: Lower, Kind: KindCount, Unit: UnitPersons, Numerator: MChronicIll, Sensitive: true, SensitiveBase: MChronicIll,
 		Label:       Text{"Penderita penyakit kronis", "People with chronic illness"},
 		Description: Text{"Anggota rumah tangga dengan penyakit kronis", "Household members with a chronic illness"}},
 	{Key: "chronic_ill_treated_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MChronicIllTreated, Denominator: MChronicIll,
 		Sensitive: true, SensitiveBase: MChronicIll,
 		Label:       Text{"Penyakit kronis tertangani", "Chronic illness treated"},
 		Description: Text{"Bagian penderita penyakit kronis yang mendapat perawatan", "Share of chronically ill people receiving care"}},
-	{Key: "disabled", Kind: KindCount, Unit: UnitPersons, Numerator: MDisabled, Sensitive: true, SensitiveBase: MDisabled,
+	{Key: "disabled", Better: Neutral, Kind: KindCount, Unit: UnitPersons, Numerator: MDisabled, Sensitive: true, SensitiveBase: MDisabled,
 		Label:       Text{"Penyandang disabilitas", "People with disability"},
 		Description: Text{"Anggota rumah tangga penyandang disabilitas", "Household members with a disability"}},
 	{Key: "disabled_assisted_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MDisabledAssisted, Denominator: MDisabled,
@@ -185,7 +189,7 @@ var Indicators = []Indicator{
 	{Key: "electricity_rate", Better: Higher, Kind: KindRate, Unit: UnitRatio, Numerator: MElectricity, Denominator: MElectricityKnown,
 		Label:       Text{"Akses listrik", "Electricity access"},
 		Description: Text{"Bagian rumah tangga dengan listrik", "Share of households with electricity"}},
-	{Key: "dominant_cause", Kind: KindCategory, Unit: UnitCategory,
+	{Key: "dominant_cause", Better: Neutral, Kind: KindCategory, Unit: UnitCategory,
 		Label:       Text{"Penyebab utama kemiskinan", "Main cause of poverty"},
 		Description: Text{"Penyebab kemiskinan yang paling sering di antara rumah tangga miskin", "Most frequent cause of poverty among poor households"}},
 }
