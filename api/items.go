@@ -36,12 +36,18 @@ type itemsRequest struct {
 	format string
 	props  []string // nil: every property
 	lang   string
+
+	// Keyset paging: the collection id the cursor is tied to, the features
+	// before the requested cursor, and the last position the page sent.
+	collection string
+	position   int
+	last       *data.Cursor
 }
 
 // reservedItemParams are the parameters of the items endpoint that are not
 // property filters.
 var reservedItemParams = []string{"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "round",
-	"properties", "sortby", "filter", "filter-lang", "filter-crs", "lang"}
+	"properties", "sortby", "filter", "filter-lang", "filter-crs", "lang", "cursor"}
 
 func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error) {
 	q := r.URL.Query()
@@ -124,6 +130,13 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 				return nil, badRequest("parameter sortby: %q is not a sortable queryable of %s", key.Property, c.ID)
 			}
 			req.q.SortBy = append(req.q.SortBy, key)
+		}
+	}
+	req.collection = c.ID
+	req.q.OnLast = func(last data.Cursor) { req.last = &last }
+	if v := q.Get("cursor"); v != "" {
+		if req.q.After, req.position, err = parseCursor(v, c.ID, req.q.SortBy, types); err != nil {
+			return nil, err
 		}
 	}
 	if fl := q.Get("filter-lang"); fl != "" && fl != "cql2-text" {
@@ -279,13 +292,18 @@ func pageLinks(r *http.Request, req *itemsRequest, returned, matched int) []link
 		{with(map[string]string{"f": "html"}), "alternate", mediaHTML, "This page as HTML"},
 		{with(map[string]string{"f": "csv"}), "alternate", mediaCSV, "This page as CSV"},
 	}
+	// next seeks past the page's last feature (a keyset cursor), so every
+	// page costs what the first does; prev is offset-based (a walk back is
+	// rare, and a cursor page knows its position from its cursor).
 	limit := strconv.Itoa(req.q.Limit)
-	if next := req.q.Offset + returned; next < matched && returned > 0 {
-		links = append(links, link{with(map[string]string{"offset": strconv.Itoa(next), "limit": limit}), "next", mediaForFormat(req.format), "Next page"})
+	start := req.position + req.q.Offset
+	if end := start + returned; end < matched && returned > 0 && req.last != nil {
+		next := encodeCursor(req.collection, req.q.SortBy, *req.last, end)
+		links = append(links, link{with(map[string]string{"cursor": next, "offset": "", "limit": limit}), "next", mediaForFormat(req.format), "Next page"})
 	}
-	if req.q.Offset > 0 {
-		prev := max(req.q.Offset-req.q.Limit, 0)
-		links = append(links, link{with(map[string]string{"offset": strconv.Itoa(prev), "limit": limit}), "prev", mediaForFormat(req.format), "Previous page"})
+	if start > 0 {
+		prev := max(start-req.q.Limit, 0)
+		links = append(links, link{with(map[string]string{"cursor": "", "offset": strconv.Itoa(prev), "limit": limit}), "prev", mediaForFormat(req.format), "Previous page"})
 	}
 	return links
 }
