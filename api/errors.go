@@ -94,6 +94,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			return // RequestURI allocates; a warm tile should not pay for a log line nobody keeps
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.RequestURI()), slog.Int("status", sw.status))
 	})

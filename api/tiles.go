@@ -71,28 +71,42 @@ func layersOf(r *http.Request) ([]tiles.Layer, error) {
 // away before the tile was ready.
 const statusClientClosedRequest = 499
 
+// Values of the headers every tile answer carries, shared so that a warm
+// tile, which is little more than a cache lookup, does not allocate them per
+// request; net/http only reads header values.
+var (
+	tileContentType  = []string{"application/vnd.mapbox-vector-tile"}
+	tileCacheControl = []string{"no-cache"} // revalidate: figures change with every import
+	tileVary         = []string{"Accept-Encoding"}
+	tileCORS         = []string{"*"}
+	tileGzip         = []string{"gzip"}
+)
+
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
-	if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
-		return err
-	}
 	layers, err := layersOf(r)
 	if err != nil {
 		return err
 	}
 	v := mux.Vars(r)
 	req := tiles.Request{Layers: layers}
-	for _, p := range []struct {
-		name string
-		dst  *int
-	}{{"z", &req.Z}, {"x", &req.X}, {"y", &req.Y}} {
-		n, err := strconv.Atoi(v[p.name])
-		if err != nil {
-			return badRequest("tile %s: %q is not a number", p.name, v[p.name])
-		}
-		*p.dst = n
-	}
-	if err := tileParams(r, &req); err != nil {
+	if req.Z, err = tileNumber(v, "z"); err != nil {
 		return err
+	}
+	if req.X, err = tileNumber(v, "x"); err != nil {
+		return err
+	}
+	if req.Y, err = tileNumber(v, "y"); err != nil {
+		return err
+	}
+	// Most tile requests carry no parameters; parsing an empty query
+	// would still allocate.
+	if r.URL.RawQuery != "" {
+		if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
+			return err
+		}
+		if err := tileParams(r, &req); err != nil {
+			return err
+		}
 	}
 	if err := req.Validate(); err != nil {
 		return badRequest("tile %s: %v", tiles.FormatZXY(req.Z, req.X, req.Y), err)
@@ -111,21 +125,21 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-	h.Set("Cache-Control", "no-cache") // revalidate: figures change with every import
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Access-Control-Allow-Origin", "*")
+	h["Content-Type"] = tileContentType
+	h["Cache-Control"] = tileCacheControl
+	h["Vary"] = tileVary
+	h["Access-Control-Allow-Origin"] = tileCORS
 	body, etag := t.Raw, t.ETag
 	if acceptsGzip(r) {
-		body, etag = t.Gzip(), strings.TrimSuffix(t.ETag, `"`)+`-gz"`
-		h.Set("Content-Encoding", "gzip")
+		body, etag = t.Gzip(), t.GzipETag()
+		h["Content-Encoding"] = tileGzip
 	}
-	h.Set("ETag", etag)
+	h["Etag"] = []string{etag}
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	if r.Method == http.MethodHead {
 		return nil
 	}
@@ -133,9 +147,17 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+func tileNumber(vars map[string]string, name string) (int, error) {
+	n, err := strconv.Atoi(vars[name])
+	if err != nil {
+		return 0, badRequest("tile %s: %q is not a number", name, vars[name])
+	}
+	return n, nil
+}
+
 // acceptsGzip reads Accept-Encoding, honouring an explicit q=0.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	for part := range strings.SplitSeq(r.Header.Get("Accept-Encoding"), ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
 			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
@@ -149,7 +171,7 @@ func etagMatches(header, etag string) bool {
 	if header == "" {
 		return false
 	}
-	for _, part := range strings.Split(header, ",") {
+	for part := range strings.SplitSeq(header, ",") {
 		p := strings.TrimSpace(part)
 		if p == "*" || p == etag || strings.TrimPrefix(p, "W/") == etag {
 			return true

@@ -6,6 +6,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,6 +20,7 @@ type Cached struct {
 
 	gzipOnce sync.Once
 	gzip     []byte
+	gzipETag string
 }
 
 // Gzip returns the tile gzip-compressed, compressing it on first use.
@@ -31,8 +33,15 @@ func (c *Cached) Gzip() []byte {
 		zw.Write(c.Raw)
 		zw.Close()
 		c.gzip = buf.Bytes()
+		c.gzipETag = strings.TrimSuffix(c.ETag, `"`) + `-gz"`
 	})
 	return c.gzip
+}
+
+// GzipETag is the ETag of the gzip body: ETag with -gz inside the quotes.
+func (c *Cached) GzipETag() string {
+	c.Gzip()
+	return c.gzipETag
 }
 
 // size charges the gzip body in advance, at the raw size (a compressed

@@ -6,6 +6,7 @@ package tiles
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"labmap/data"
@@ -39,9 +40,15 @@ func LayerByName(name string) (Layer, bool) {
 
 // ParseLayers reads a comma-separated layer list ("villages,zones").
 func ParseLayers(s string) ([]Layer, error) {
+	// A single layer, the usual request, is a view of Layers: no
+	// allocation on the path of every warm tile. Callers only read it.
+	for i := range Layers {
+		if Layers[i].Name == s {
+			return Layers[i : i+1 : i+1], nil
+		}
+	}
 	var out []Layer
-	seen := map[string]bool{}
-	for _, name := range strings.Split(s, ",") {
+	for name := range strings.SplitSeq(s, ",") {
 		l, ok := LayerByName(name)
 		if !ok {
 			names := make([]string, len(Layers))
@@ -50,8 +57,7 @@ func ParseLayers(s string) ([]Layer, error) {
 			}
 			return nil, fmt.Errorf("unknown layer %q (layers: %s)", name, strings.Join(names, ", "))
 		}
-		if !seen[name] {
-			seen[name] = true
+		if !slices.ContainsFunc(out, func(o Layer) bool { return o.Name == name }) {
 			out = append(out, l)
 		}
 	}

@@ -33,7 +33,11 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Cached, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.GetOrFill(ctx, r.Key(version), func(ctx context.Context) (*Cached, error) {
+	key := r.Key(version)
+	if t, ok := s.cache.Get(key); ok {
+		return t, nil // without building the fill closure GetOrFill needs
+	}
+	return s.cache.GetOrFill(ctx, key, func(ctx context.Context) (*Cached, error) {
 		return s.render(ctx, r, version)
 	})
 }
