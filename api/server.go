@@ -59,7 +59,9 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	r.Handle("/api/stats", s.handle(s.stats)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/tiles/{layers}/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.tile)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/tiles/{layers}.json", s.handle(s.tileJSON)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/styles/{indicator}.json", s.handle(s.style)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/styles/{indicator}.json", s.handle(s.mapStyle)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/styles/{indicator}.qml", s.handle(s.qmlStyle)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/styles/{indicator}.sld", s.handle(s.sldStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})

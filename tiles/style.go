@@ -20,9 +20,12 @@ var (
 	paletteCause   = []string{"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"}
 )
 
+// Colours of areas outside the classes, in every style labmap writes.
 const (
-	colourSuppressed = "#bdbdbd"
-	colourNoValue    = "#eeeeee"
+	// ColourSuppressed fills areas hidden for having fewer than k households.
+	ColourSuppressed = "#bdbdbd"
+	// ColourNoValue fills areas without the figure: withheld or not surveyed.
+	ColourNoValue = "#eeeeee"
 )
 
 // LegendEntry is one class of a choropleth, ready for a legend.
@@ -115,89 +118,143 @@ func FormatValue(v float64, unit data.Unit, lang string) string {
 	return s
 }
 
-// Style is a MapLibre GL style (version 8) that draws one indicator as a
-// choropleth over layer, with village, district and zone outlines on top.
-// Suppressed areas are grey, areas without the figure pale. The legend sits
-// in the style's metadata, so any client can draw it.
+// Style is MapLibreStyle for callers holding the parts of a Choropleth.
 func Style(ind data.Indicator, layer Layer, tileJSONURL string, legend []LegendEntry, lang string, k int) map[string]any {
-	fill := fillColour(ind, legend)
+	return MapLibreStyle(Choropleth{Indicator: ind, Legend: legend, Lang: lang, MinHouseholds: k}, layer, tileJSONURL)
+}
+
+// MapLibreStyle is a MapLibre GL style (version 8) that draws a choropleth
+// over layer, with village, district and zone outlines on top. Suppressed
+// areas are grey, areas without the figure pale. The legend sits in the
+// style's metadata, so any client can draw it.
+//
+// Each class is its own fill layer with a filter of plain comparisons
+// ("all", ">=", "<", "==", "has", "!has") and a literal colour, and match
+// labels are arrays: QGIS 3.22's converter skips "step" and "case" and
+// mangles scalar match labels, and it renders this form with no warning.
+// The layer "areas" carries the whole classification as one fill-color for
+// clients that colour a layer of their own (the web map reads it); it is
+// hidden (visibility none, minzoom 24), and written as a legacy interval or
+// categorical function, which MapLibre evaluates per feature and QGIS's
+// converter reads without complaint.
+func MapLibreStyle(ch Choropleth, layer Layer, tileJSONURL string) map[string]any {
+	ind, lang := ch.Indicator, ch.Lang
 	sourceLayer := layer.Name
-	style := map[string]any{
+	notSuppressed := []any{"==", "suppressed", false}
+	layers := []any{
+		map[string]any{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f1ea"}},
+		map[string]any{
+			"id": "areas-suppressed", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
+			"filter": []any{"==", "suppressed", true},
+			"paint":  map[string]any{"fill-color": ColourSuppressed, "fill-opacity": 0.7},
+		},
+		map[string]any{
+			"id": "areas-no-value", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
+			"filter": []any{"all", notSuppressed, []any{"!has", ind.Key}},
+			"paint":  map[string]any{"fill-color": ColourNoValue, "fill-opacity": 0.8},
+		},
+	}
+	for _, c := range ch.Classes() {
+		filter := []any{"all", notSuppressed}
+		switch {
+		case ind.Kind == data.KindCategory:
+			filter = append(filter, []any{"==", ind.Key, c.Value})
+		case c.From == nil && c.To == nil:
+			filter = append(filter, []any{"has", ind.Key})
+		default:
+			if c.From != nil {
+				filter = append(filter, []any{">=", ind.Key, *c.From})
+			}
+			if c.To != nil {
+				filter = append(filter, []any{"<", ind.Key, *c.To})
+			}
+		}
+		layers = append(layers, map[string]any{
+			"id": "areas-class-" + strconv.Itoa(c.Index), "type": "fill", "source": "labmap", "source-layer": sourceLayer,
+			"filter": filter,
+			"paint":  map[string]any{"fill-color": c.Colour, "fill-opacity": 0.85},
+		})
+	}
+	layers = append(layers,
+		map[string]any{
+			"id": "areas", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
+			"minzoom": 24, "layout": map[string]any{"visibility": "none"},
+			"filter": []any{"all", notSuppressed, []any{"has", ind.Key}},
+			"paint":  map[string]any{"fill-color": fillFunction(ind, ch.Legend), "fill-opacity": 0.85},
+		},
+		map[string]any{
+			"id": "village-outlines", "type": "line", "source": "labmap", "source-layer": "villages",
+			"paint": map[string]any{"line-color": "#ffffff", "line-width": 0.6, "line-opacity": 0.8},
+		},
+		map[string]any{
+			"id": "district-outlines", "type": "line", "source": "labmap", "source-layer": "districts",
+			"paint": map[string]any{"line-color": "#4d4d4d", "line-width": 1.4},
+		},
+		map[string]any{
+			"id": "zone-outlines", "type": "line", "source": "labmap", "source-layer": "zones",
+			"paint": map[string]any{
+				"line-color": ZoneColourMatch(),
+				"line-width": 3, "line-dasharray": []any{2, 1},
+			},
+		},
+	)
+	return map[string]any{
 		"version": 8,
 		"name":    "labmap — " + ind.Label.In(lang),
 		"metadata": map[string]any{
-			"labmap:indicator": ind.Key,
-			"labmap:layer":     layer.Name,
-			"labmap:unit":      ind.Unit,
-			"labmap:legend":    legend,
-			"labmap:suppressed": map[string]any{
-				"color": colourSuppressed,
-				"label": strings.Replace(data.Text{ID: "disembunyikan: kurang dari K rumah tangga", EN: "hidden: fewer than K households"}.In(lang), "K", strconv.Itoa(k), 1),
-			},
-			"labmap:no_value": map[string]any{
-				"color": colourNoValue,
-				"label": data.Text{ID: "tidak ada data", EN: "no data"}.In(lang),
-			},
+			"labmap:indicator":  ind.Key,
+			"labmap:layer":      layer.Name,
+			"labmap:unit":       ind.Unit,
+			"labmap:legend":     ch.Legend,
+			"labmap:suppressed": map[string]any{"color": ColourSuppressed, "label": ch.SuppressedLabel()},
+			"labmap:no_value":   map[string]any{"color": ColourNoValue, "label": ch.NoValueLabel()},
 		},
 		"sources": map[string]any{
 			"labmap": map[string]any{"type": "vector", "url": tileJSONURL, "promoteId": "code"},
 		},
-		"layers": []any{
-			map[string]any{"id": "background", "type": "background", "paint": map[string]any{"background-color": "#f4f1ea"}},
-			map[string]any{
-				"id": "areas-suppressed", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
-				"filter": []any{"==", "suppressed", true},
-				"paint":  map[string]any{"fill-color": colourSuppressed, "fill-opacity": 0.7},
-			},
-			map[string]any{
-				"id": "areas-no-value", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
-				"filter": []any{"all", []any{"==", "suppressed", false}, []any{"!has", ind.Key}},
-				"paint":  map[string]any{"fill-color": colourNoValue, "fill-opacity": 0.8},
-			},
-			map[string]any{
-				"id": "areas", "type": "fill", "source": "labmap", "source-layer": sourceLayer,
-				"filter": []any{"all", []any{"==", "suppressed", false}, []any{"has", ind.Key}},
-				"paint":  map[string]any{"fill-color": fill, "fill-opacity": 0.85},
-			},
-			map[string]any{
-				"id": "village-outlines", "type": "line", "source": "labmap", "source-layer": "villages",
-				"paint": map[string]any{"line-color": "#ffffff", "line-width": 0.6, "line-opacity": 0.8},
-			},
-			map[string]any{
-				"id": "district-outlines", "type": "line", "source": "labmap", "source-layer": "districts",
-				"paint": map[string]any{"line-color": "#4d4d4d", "line-width": 1.4},
-			},
-			map[string]any{
-				"id": "zone-outlines", "type": "line", "source": "labmap", "source-layer": "zones",
-				"paint": map[string]any{
-					"line-color": []any{"match", []any{"get", "kind"}, "urban", "#7b3294", "coastal", "#0571b0", "forest", "#1b7837", "#000000"},
-					"line-width": 3, "line-dasharray": []any{2, 1},
-				},
-			},
-		},
+		"layers": layers,
 	}
-	return style
 }
 
-// fillColour is a step expression over the classes (numbers) or a match
-// over the categories (dominant cause).
-func fillColour(ind data.Indicator, legend []LegendEntry) any {
+// ZoneColour is the outline colour of the lab zones of one kind.
+type ZoneColour struct{ Kind, Colour string }
+
+// ZoneColours are the outline colours of the lab zones by kind.
+func ZoneColours() []ZoneColour {
+	return []ZoneColour{{"urban", "#7b3294"}, {"coastal", "#0571b0"}, {"forest", "#1b7837"}}
+}
+
+// ZoneColourMatch is the zone outline colour as a match expression with
+// array labels (the form QGIS 3.22 converts).
+func ZoneColourMatch() []any {
+	expr := []any{"match", []any{"get", "kind"}}
+	for _, z := range ZoneColours() {
+		expr = append(expr, []any{z.Kind}, z.Colour)
+	}
+	return append(expr, "#000000")
+}
+
+// fillFunction is the classification as one legacy style function: an
+// interval function over the breaks, or a categorical one over the causes.
+func fillFunction(ind data.Indicator, legend []LegendEntry) any {
 	if len(legend) == 0 {
-		return colourNoValue
+		return ColourNoValue
 	}
 	if ind.Kind == data.KindCategory {
-		expr := []any{"match", []any{"get", ind.Key}}
-		for _, e := range legend {
-			expr = append(expr, e.Value, e.Colour)
+		stops := make([]any, len(legend))
+		for i, e := range legend {
+			stops[i] = []any{e.Value, e.Colour}
 		}
-		return append(expr, colourNoValue)
+		return map[string]any{"type": "categorical", "property": ind.Key, "stops": stops, "default": ColourNoValue}
 	}
 	if len(legend) == 1 {
 		return legend[0].Colour
 	}
-	expr := []any{"step", []any{"get", ind.Key}, legend[0].Colour}
+	// Values below the first stop take its colour, so any start below the
+	// first break serves; published figures are never negative.
+	stops := []any{[]any{min(0, *legend[1].From-1), legend[0].Colour}}
 	for _, e := range legend[1:] {
-		expr = append(expr, *e.From, e.Colour)
+		stops = append(stops, []any{*e.From, e.Colour})
 	}
-	return expr
+	return map[string]any{"type": "interval", "property": ind.Key, "stops": stops}
 }
