@@ -26,11 +26,14 @@ type ColumnType string
 
 // The attribute types labmap writes.
 const (
-	Text    ColumnType = "TEXT"
-	Integer ColumnType = "INTEGER"
-	Real    ColumnType = "REAL"
-	Boolean ColumnType = "BOOLEAN"
-	Date    ColumnType = "DATE" // ISO 8601 text, YYYY-MM-DD
+	Text ColumnType = "TEXT"
+	// Integer is a 32-bit integer, which GDAL reads as Integer and QGIS as
+	// int; Integer64 is SQLite's 64-bit INTEGER (GDAL's Integer64).
+	Integer   ColumnType = "MEDIUMINT"
+	Integer64 ColumnType = "INTEGER"
+	Real      ColumnType = "REAL"
+	Boolean   ColumnType = "BOOLEAN"
+	Date      ColumnType = "DATE" // ISO 8601 text, YYYY-MM-DD
 )
 
 // Column is one attribute of the feature table.
@@ -161,9 +164,9 @@ func checkLayer(l Layer) error {
 		}
 		seen[strings.ToLower(c.Name)] = true
 		switch c.Type {
-		case Text, Integer, Real, Boolean, Date:
+		case Text, Integer, Integer64, Real, Boolean, Date:
 		default:
-			return fmt.Errorf("layer %s: column %q: type %q is not one of TEXT, INTEGER, REAL, BOOLEAN, DATE", l.Table, c.Name, c.Type)
+			return fmt.Errorf("layer %s: column %q: type %q is not one of TEXT, MEDIUMINT, INTEGER, REAL, BOOLEAN, DATE", l.Table, c.Name, c.Type)
 		}
 	}
 	return nil
