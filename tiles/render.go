@@ -174,10 +174,10 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 			if err != nil {
 				return nil, fmt.Errorf("tile %d/%d/%d layer %s area %s: %w", r.Z, r.X, r.Y, l.Name, a.Code, err)
 			}
-			if g == nil && shared && len(w) == 0 {
+			if g == nil && len(w) == 0 {
 				// The whole area is smaller than the simplification
 				// tolerance at this zoom: a grid square where it lies.
-				if p, ok := topo.anchor(key, r.Z); ok {
+				if p, ok := collapsedAt(topo, key, shared, a.Geometry, r.Z); ok {
 					g = clipper.Square(orb.Point{p[0] - proj.x0, p[1] - proj.y0})
 				}
 			}
@@ -194,6 +194,28 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 		layers = append(layers, layer)
 	}
 	return mvt.Marshal(layers)
+}
+
+// collapsedAt is where an area that simplification made vanish at zoom z is
+// drawn, in world coordinates: the topology's anchor for a shared outline,
+// else (a hexagon, convex) the mean of its corners.
+func collapsedAt(topo *topology, key areaKey, shared bool, mp orb.MultiPolygon, z int) (orb.Point, bool) {
+	if shared {
+		return topo.anchor(key, z)
+	}
+	if len(mp) == 0 || len(mp[0]) == 0 || len(mp[0][0]) < 4 {
+		return orb.Point{}, false
+	}
+	ring := mp[0][0]
+	var sum orb.Point
+	n := len(ring) - 1 // the closing corner repeats the first
+	for _, pt := range ring[:n] {
+		m := mercator(pt)
+		sum[0] += m[0]
+		sum[1] += m[1]
+	}
+	scale := float64(uint64(1)<<z) * Extent
+	return orb.Point{sum[0] / float64(n) * scale, sum[1] / float64(n) * scale}, true
 }
 
 // properties are the feature attributes: identity always, figures only for

@@ -429,3 +429,39 @@ func TestOutlineCacheChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestCollapsedHexagonsStayVisible renders res-6 and res-10 hexagons at
+// zooms where they are far smaller than a grid cell: each must still be in
+// a tile, as a 1x1 square where it lies.
+func TestCollapsedHexagonsStayVisible(t *testing.T) {
+	ctx := context.Background()
+	s := store(t)
+	ext, _ := s.Extent(ctx)
+	for _, tc := range []struct{ res, z int }{{6, 0}, {6, 3}, {10, 4}, {10, 7}} {
+		areas, err := s.Areas(ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelHexagon, Res: tc.res}, Bound: outlineBound})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		lo := maptile.At(orb.Point{ext.Min[0], ext.Max[1]}, maptile.Zoom(tc.z))
+		hi := maptile.At(orb.Point{ext.Max[0], ext.Min[1]}, maptile.Zoom(tc.z))
+		for x := lo.X; x <= hi.X; x++ {
+			for y := lo.Y; y <= hi.Y; y++ {
+				b := mustRender(t, s, Request{Layers: []Layer{Layers[0]}, Z: tc.z, X: int(x), Y: int(y), Res: tc.res})
+				for _, f := range decode(t, b)["hexagons"].Features {
+					seen[f.Properties["code"].(string)] = true
+					checkGeometry(t, f.Geometry)
+				}
+			}
+		}
+		missing := 0
+		for _, a := range areas {
+			if !seen[a.Code] {
+				missing++
+			}
+		}
+		if len(areas) == 0 || missing > 0 {
+			t.Errorf("res %d at z%d: %d of %d hexagons missing", tc.res, tc.z, missing, len(areas))
+		}
+	}
+}
