@@ -101,7 +101,6 @@ func walkCursors(t *testing.T, u string) ([]string, int) {
 	return ids, matched
 }
 
-
 // checkOrder checks a page against its sortby from the features' own
 // properties (independently of the stores' comparators): each key ascending
 // or descending, nulls last, ties by code.
