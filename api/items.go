@@ -47,11 +47,11 @@ type itemsRequest struct {
 // reservedItemParams are the parameters of the items endpoint that are not
 // property filters.
 var reservedItemParams = []string{"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "round",
-	"properties", "sortby", "filter", "filter-lang", "filter-crs", "lang", "cursor"}
+	"properties", "sortby", "filter", "filter-lang", "filter-crs", "lang", "cursor", "indicator"}
 
 func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error) {
 	q := r.URL.Query()
-	f, err := format(r, "json", "html", "csv")
+	f, err := format(r, "json", "html", "csv", "gpkg")
 	if err != nil {
 		return nil, err
 	}
@@ -339,11 +339,16 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.format != "gpkg" && r.URL.Query().Has("indicator") {
+		return badRequest("parameter indicator: only for f=gpkg, whose default style it names")
+	}
 	switch req.format {
 	case "csv":
 		return s.itemsCSV(w, r, fs, c, req)
 	case "html":
 		return s.itemsHTML(w, r, fs, c, req)
+	case "gpkg":
+		return s.itemsGeoPackage(w, r, fs, c, req)
 	}
 	return s.itemsGeoJSON(w, r, fs, req)
 }
@@ -634,8 +639,8 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	if req.format == "html" {
 		return s.itemHTML(w, r, c, req, found)
 	}
-	if req.format == "csv" {
-		return badRequest("parameter f: csv is for collections of items")
+	if req.format == "csv" || req.format == "gpkg" {
+		return badRequest("parameter f: %s is for collections of items", req.format)
 	}
 	buf := appendFeature(nil, found, req)
 	buf = buf[:len(buf)-1] // reopen the feature object to add its links

@@ -90,6 +90,8 @@ func format(r *http.Request, allowed ...string) (string, error) {
 			f = "json"
 		case mediaCSV:
 			f = "csv"
+		case mediaGeoPackage:
+			f = "gpkg"
 		case "*/*", "application/*":
 			f = allowed[0]
 			q -= 0.001 // an explicit type wins over a wildcard of the same weight
@@ -205,6 +207,7 @@ func (s *Server) collectionDoc(r *http.Request, c collection, lang string, exten
 			// enclosure, not items: GDAL takes the last GeoJSON items link as
 			// the one to page through.
 			{base + "/items?f=csv&limit=all", "enclosure", mediaCSV, "Every feature as CSV, in one download"},
+			{base + "/items?f=gpkg", "enclosure", mediaGeoPackage, "Every feature as a GeoPackage, styled for QGIS"},
 			{base + "/items?limit=all", "enclosure", mediaGeoJSON, "Every feature as GeoJSON, in one download"},
 			{base + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", mediaSchema, "Queryables"},
 		}, schemaLinks(baseURL(r), c)...),
