@@ -4,11 +4,13 @@
 package api
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 
 	"labmap/data"
 	"labmap/tiles"
+	"labmap/tiles/glyphs"
 
 	"github.com/gorilla/mux"
 )
@@ -31,18 +33,38 @@ type Server struct {
 	tiles *tiles.Service
 	log   *slog.Logger
 	opt   Options
+
+	web    *webAssets  // the built web map; nil when it failed to load
+	glyphs *glyphs.Set // label fonts; nil when they failed to load
+	csp    string      // the web map page's Content-Security-Policy
 }
 
 // New returns the HTTP handler for store.
 func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
+	return newHandler(store, log, opt, webDist())
+}
+
+// newHandler is New serving the web map from dist, so that tests can check
+// fingerprints and caching on files of their own.
+func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) http.Handler {
 	if opt.MinHouseholds <= 0 {
 		opt.MinHouseholds = data.DefaultMinHouseholds
 	}
-	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt}
+	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt, csp: pagePolicy(opt.BasemapURL)}
+	var err error
+	if s.web, err = newWebAssets(dist); err != nil {
+		log.Error("the web map is not served", "err", err)
+	}
+	if s.glyphs, err = glyphs.New(); err != nil {
+		log.Error("map labels have no fonts", "err", err)
+	}
 	r := mux.NewRouter()
 	r.Handle("/", s.handle(s.root)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/web/config.json", s.handle(s.webConfig)).Methods(http.MethodGet, http.MethodHead)
-	r.PathPrefix("/web/").Handler(webAssets()).Methods(http.MethodGet, http.MethodHead)
+	if s.web != nil {
+		r.PathPrefix("/web/").Handler(s.web.handler(s.csp)).Methods(http.MethodGet, http.MethodHead)
+	}
+	r.Handle("/fonts/{fontstack}/{range}.pbf", s.handle(s.glyphRange)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api", s.handle(s.apiDoc)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api.html", s.handle(s.apiHTML)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conformance", s.handle(s.conformance)).Methods(http.MethodGet, http.MethodHead)
@@ -62,13 +84,14 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 	r.Handle("/styles/{indicator}.json", s.handle(s.mapStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.qml", s.handle(s.qmlStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.sld", s.handle(s.sldStyle)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/qgis/labmap.{ext:(?:qgs|qgz)}", s.handle(s.qgisProject)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
-	return s.recoverPanics(s.logRequests(r))
+	return s.recoverPanics(s.logRequests(securityHeaders(gzipResponses(r))))
 }
 
 // root is shared by the web map and the OGC API landing page: a browser

@@ -4,7 +4,10 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-	"strings"
+	"strconv"
+
+	"labmap/tiles"
+	"labmap/tiles/glyphs"
 )
 
 // webFiles is the built web map (api/web/dist, made by `npm run build` in
@@ -28,20 +31,26 @@ const viewerMissing = `<!doctype html><html lang="en"><head><meta charset="utf-8
 <code>(cd api/web &amp;&amp; npm ci &amp;&amp; npm run build)</code> before <code>go build</code>.</p>
 <p>The API works: <a href="/?f=html">OGC API</a>, <a href="/api/stats?level=village">/api/stats</a>.</p></body></html>`
 
-// viewer serves the web map's page.
+// viewer serves the web map's page: revalidated by ETag on every visit (it
+// names the fingerprinted scripts, so a new build shows at once), under the
+// page's Content-Security-Policy.
 func (s *Server) viewer(w http.ResponseWriter, r *http.Request) error {
-	b, err := fs.ReadFile(webDist(), "index.html")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	if err != nil {
-		_, err = w.Write([]byte(viewerMissing))
+	w.Header().Set("Content-Security-Policy", s.csp)
+	if s.web == nil || s.web.index == nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", cacheRevalidate)
+		_, err := w.Write([]byte(viewerMissing))
 		return err
 	}
-	_, err = w.Write(b)
-	return err
+	// The page depends on Accept (JSON clients get the landing page).
+	w.Header().Add("Vary", "Accept")
+	s.web.index.serve(w, r, cacheRevalidate)
+	return nil
 }
 
-// webConfig tells the page what the server was started with.
+// webConfig tells the page what the server was started with and the rules
+// it must share with the server: the hexagon resolution per zoom, the
+// glyph URL and fonts for labels.
 func (s *Server) webConfig(w http.ResponseWriter, r *http.Request) error {
 	var basemap any
 	if s.opt.BasemapURL != "" {
@@ -51,21 +60,48 @@ func (s *Server) webConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-cache")
-	return writeJSON(w, map[string]any{"basemap": basemap, "min_households": s.opt.MinHouseholds, "region": reg})
+	var fonts []string
+	if s.glyphs != nil {
+		fonts = s.glyphs.Fonts()
+	}
+	w.Header().Set("Cache-Control", cacheRevalidate)
+	return writeJSON(w, map[string]any{
+		"basemap": basemap, "min_households": s.opt.MinHouseholds, "region": reg,
+		"hexagon_res": tiles.HexagonZooms(),
+		"glyphs":      "/fonts/{fontstack}/{range}.pbf",
+		"fonts":       fonts,
+	})
 }
 
-// webAssets serves the map's scripts and styles.
-func webAssets() http.Handler {
-	files := http.FileServerFS(webDist())
-	return http.StripPrefix("/web", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") || strings.HasPrefix(r.URL.Path, "/.") {
-			writeJSONError(w, http.StatusNotFound, "no such file: /web"+r.URL.Path)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	}))
+// glyphRange serves /fonts/{fontstack}/{range}.pbf, MapLibre's glyph URL.
+func (s *Server) glyphRange(w http.ResponseWriter, r *http.Request) error {
+	if s.glyphs == nil {
+		return &Error{Status: http.StatusServiceUnavailable, Msg: "fonts are not available"}
+	}
+	start, err := glyphs.ParseRange(muxVar(r, "range"))
+	if err != nil {
+		return badRequest("glyph %v", err)
+	}
+	pbf, etag, err := s.glyphs.Range(muxVar(r, "fontstack"), start)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/x-protobuf")
+	// Glyphs change only with the binary: a day's caching, then a 304.
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Etag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(pbf)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = w.Write(pbf)
+	return err
 }
 
 // prefersHTML reports whether a browser is asking: no f parameter and an

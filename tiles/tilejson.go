@@ -20,6 +20,38 @@ type TileJSON struct {
 	Bounds       [4]float64    `json:"bounds"`
 	Center       [3]float64    `json:"center"`
 	VectorLayers []VectorLayer `json:"vector_layers"`
+	// HexagonRes is which H3 resolution the hexagon layer's tiles hold at
+	// each zoom, for clients that must match them (the web map's change
+	// view); only with the hexagon layer.
+	HexagonRes []HexagonZoom `json:"labmap:hexagon_res,omitempty"`
+	// Better says, per indicator field, which way is good news: lower,
+	// higher or neutral (the registry's direction).
+	Better map[string]data.Better `json:"labmap:better,omitempty"`
+}
+
+// HexagonZoom is one row of the zoom → H3 resolution table: tiles of zooms
+// MinZoom to MaxZoom (whole tile zooms) hold hexagons of resolution Res.
+type HexagonZoom struct {
+	MinZoom int `json:"minzoom"`
+	MaxZoom int `json:"maxzoom"`
+	Res     int `json:"res"`
+}
+
+// HexagonZooms is ResForZoom as a table over MinZoom..MaxZoom, built from
+// ResForZoom so that the tiles and the clients reading the table can never
+// disagree. A client at a fractional zoom z uses the row of the tiles it is
+// drawing; MapLibre draws tiles of zoom floor(z) (512 px tiles).
+func HexagonZooms() []HexagonZoom {
+	var out []HexagonZoom
+	for z := MinZoom; z <= MaxZoom; z++ {
+		res := ResForZoom(z)
+		if n := len(out); n > 0 && out[n-1].Res == res {
+			out[n-1].MaxZoom = z
+			continue
+		}
+		out = append(out, HexagonZoom{MinZoom: z, MaxZoom: z, Res: res})
+	}
+	return out
 }
 
 // VectorLayer describes one layer's fields for clients such as QGIS.
@@ -78,6 +110,9 @@ func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []strin
 		tj.Center = [3]float64{0, 0, 2}
 	}
 	for _, l := range layers {
+		if l.Level == data.LevelHexagon {
+			tj.HexagonRes = HexagonZooms()
+		}
 		fields := map[string]string{
 			"code":       data.Text{ID: "Kode wilayah (String)", EN: "Area code (String)"}.In(lang),
 			"name":       data.Text{ID: "Nama wilayah (String)", EN: "Area name (String)"}.In(lang),
@@ -100,6 +135,10 @@ func NewTileJSON(layers []Layer, tileURL string, extent orb.Bound, props []strin
 				kind = "String"
 			}
 			fields[ind.Key] = ind.Label.In(lang) + " (" + kind + ")"
+			if tj.Better == nil {
+				tj.Better = map[string]data.Better{}
+			}
+			tj.Better[ind.Key] = ind.Better
 		}
 		tj.VectorLayers = append(tj.VectorLayers, VectorLayer{
 			ID: l.Name, Description: l.Description.In(lang), MinZoom: MinZoom, MaxZoom: MaxZoom, Fields: fields,
