@@ -162,7 +162,6 @@ func TestGzip(t *testing.T) {
 	})
 }
 
-
 // testDist is a built web map small enough to read: a page naming its
 // script and style, a script large enough to compress.
 func testDist() fstest.MapFS {
