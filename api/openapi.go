@@ -76,7 +76,12 @@ func openAPI(base string, region regionJSON) map[string]any {
 	// server only for a field it finds among the parameters of the
 	// collection's own items path.
 	for _, c := range collections() {
-		params := slices.Clone(itemsParams)
+		// Without round: GDAL takes a listed parameter named like a field
+		// for a queryable, and then no longer turns round = 'A' into datetime.
+		params := slices.DeleteFunc(slices.Clone(itemsParams), func(p any) bool {
+			m, ok := p.(map[string]any)
+			return ok && m["name"] == "round"
+		})
 		for _, q := range data.Queryables(c.Level) {
 			if q.Type == cql.TypeGeometry {
 				continue
