@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -79,10 +80,13 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 		}
 		conditions = append(conditions, fmt.Sprintf("%q = %s", key, lit))
 	}
-	if v := q.Get("limit"); v != "" {
+	if v := q.Get("limit"); v == "all" {
+		// The whole collection in one streamed response, for downloads.
+		req.q.Limit = 0
+	} else if v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
-			return nil, badRequest("parameter limit: %q is not a whole number from 1 to %d", v, maxLimit)
+			return nil, badRequest("parameter limit: %q is not a whole number from 1 to %d, or all", v, maxLimit)
 		}
 		req.q.Limit = n
 	}
@@ -117,7 +121,7 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 	}
 	if v := q.Get("properties"); v != "" {
 		for _, p := range strings.Split(v, ",") {
-			if _, ok := types[p]; !ok && p != "round" && p != "res" {
+			if _, ok := types[p]; !ok && p != "round" && p != "res" && p != "zones" {
 				return nil, badRequest("parameter properties: %q is not a property of %s", p, c.ID)
 			}
 			req.props = append(req.props, p)
@@ -209,7 +213,8 @@ func parseBBox(v, crs string) (orb.Bound, error) {
 }
 
 // parseRound reads round= or datetime= (a date, or an interval whose latest
-// round is taken) into the query, checking it against the dataset.
+// round is taken; see parseDatetime) into the query, checking it against the
+// dataset.
 func (s *Server) parseRound(r *http.Request, q *data.StatsQuery) error {
 	round, dt := r.URL.Query().Get("round"), r.URL.Query().Get("datetime")
 	if round != "" && dt != "" {
@@ -230,34 +235,15 @@ func (s *Server) parseRound(r *http.Request, q *data.StatsQuery) error {
 	if err != nil {
 		return err
 	}
-	date := func(v string) (string, error) {
-		if v == "" || v == ".." {
-			return v, nil
-		}
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return t.UTC().Format(time.DateOnly), nil
-		}
-		if _, err := time.Parse(time.DateOnly, v); err == nil {
-			return v, nil
-		}
-		return "", badRequest("parameter datetime: %q is not a date, a date-time or an interval", v)
-	}
-	lo, hi, isInterval := strings.Cut(dt, "/")
-	from, err := date(lo)
+	from, to, err := parseDatetime(dt)
 	if err != nil {
 		return err
-	}
-	to := from
-	if isInterval {
-		if to, err = date(hi); err != nil {
-			return err
-		}
 	}
 	var names []string
 	for i := len(rounds) - 1; i >= 0; i-- {
 		rd := string(rounds[i].Round)
 		names = append(names, rd)
-		if (from == "" || from == ".." || rd >= from) && (to == "" || to == ".." || rd <= to) {
+		if (from == "" || rd >= from) && (to == "" || rd <= to) {
 			q.Round = rounds[i].Round
 			return nil
 		}
@@ -350,14 +336,21 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 	case "gpkg":
 		return s.itemsGeoPackage(w, r, fs, c, req)
 	}
-	return s.itemsGeoJSON(w, r, fs, req)
+	return s.itemsGeoJSON(w, r, fs, c, req)
 }
 
 // itemsGeoJSON streams a FeatureCollection: the features are written as the
 // store hands them over, and numberMatched, numberReturned and the paging
 // links, known only at the end, follow them (JSON members have no order).
-func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.FeatureStore, req *itemsRequest) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
+func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.FeatureStore, c collection, req *itemsRequest) error {
+	returned, matched := 0, 0
+	held := &heldResponse{w: w, links: func(done bool) []link {
+		if !done {
+			return pageLinks(r, req, 0, 0)
+		}
+		return pageLinks(r, req, returned, matched)
+	}}
+	bw := bufio.NewWriterSize(held, 32<<10)
 	started := false
 	start := func() {
 		if started {
@@ -370,7 +363,6 @@ func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.Fe
 		h.Set("Access-Control-Allow-Origin", "*")
 		bw.WriteString(`{"type":"FeatureCollection","features":[`)
 	}
-	returned := 0
 	var buf []byte
 	matched, err := fs.Features(r.Context(), req.q, func(a *data.Area) error {
 		start()
@@ -383,7 +375,10 @@ func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.Fe
 		return err
 	})
 	if err != nil {
-		if !started {
+		if !held.committed {
+			// Nothing is sent yet: the client gets a proper error.
+			w.Header().Del("Content-Type")
+			w.Header().Del("Content-Crs")
 			return err
 		}
 		// Headers are gone; cut the body so the client sees broken JSON
@@ -392,10 +387,13 @@ func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.Fe
 		panic(http.ErrAbortHandler)
 	}
 	start()
-	links, _ := json.Marshal(pageLinks(r, req, returned, matched))
+	links, _ := json.Marshal(append(pageLinks(r, req, returned, matched), schemaLinks(baseURL(r), c)...))
 	fmt.Fprintf(bw, `],"numberMatched":%d,"numberReturned":%d,"timeStamp":%q,"links":%s}`+"\n",
 		matched, returned, time.Now().UTC().Format(time.RFC3339), links)
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return held.commit(true)
 }
 
 // propertyNames is the order of properties in every output format.
@@ -409,7 +407,7 @@ func propertyNames(level data.Level) []string {
 	case data.LevelHexagon:
 		names = append(names, "res")
 	}
-	names = append(names, "round", "suppressed")
+	names = append(names, "zones", "round", "suppressed")
 	for _, ind := range data.Indicators {
 		names = append(names, ind.Key)
 	}
@@ -431,6 +429,11 @@ func propertyValue(a *data.Area, req *itemsRequest, name string) (any, bool) {
 		return a.Parent, true
 	case "res":
 		return req.q.Res, true
+	case "zones":
+		if a.Zones == nil {
+			return []string{}, true
+		}
+		return a.Zones, true
 	case "round":
 		return string(a.Round), true
 	case "suppressed":
@@ -476,6 +479,15 @@ func appendFeature(buf []byte, a *data.Area, req *itemsRequest) []byte {
 			buf = strconv.AppendInt(buf, int64(x), 10)
 		case bool:
 			buf = strconv.AppendBool(buf, x)
+		case []string:
+			buf = append(buf, '[')
+			for i, z := range x {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendJSONString(buf, z)
+			}
+			buf = append(buf, ']')
 		}
 	}
 	if !a.Suppressed {
@@ -490,12 +502,26 @@ func appendFeature(buf []byte, a *data.Area, req *itemsRequest) []byte {
 				buf = append(buf, "null"...)
 			case ind.Kind == data.KindCategory:
 				buf = appendJSONString(buf, v.Text)
-			default:
+			case ind.Kind == data.KindCount:
 				buf = strconv.AppendFloat(buf, v.Number, 'f', -1, 64)
+			default:
+				buf = appendDecimal(buf, v.Number)
 			}
 		}
 	}
 	return append(buf, "}}"...)
+}
+
+// appendDecimal writes a non-integer figure (a rate) always with a decimal
+// point, 0 as 0.0 and 1 as 1.0: GDAL and QGIS guess a field's type from the
+// first features they see, and a rate written 0 would make it Integer.
+func appendDecimal(buf []byte, f float64) []byte {
+	n := len(buf)
+	buf = strconv.AppendFloat(buf, f, 'f', -1, 64)
+	if bytes.IndexByte(buf[n:], '.') < 0 {
+		buf = append(buf, ".0"...)
+	}
+	return buf
 }
 
 // appendJSONString quotes s for JSON; area names and codes are plain text,
@@ -535,7 +561,14 @@ func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.Featur
 	case crsEPSG3857:
 		xName, yName = "x", "y"
 	}
-	bw := bufio.NewWriterSize(w, 32<<10)
+	returned, matched := 0, 0
+	held := &heldResponse{w: w, links: func(done bool) []link {
+		if !done {
+			return pageLinks(r, req, 0, 0)
+		}
+		return pageLinks(r, req, returned, matched)
+	}}
+	bw := bufio.NewWriterSize(held, 32<<10)
 	cw := csv.NewWriter(bw)
 	started := false
 	start := func() error {
@@ -551,10 +584,11 @@ func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.Featur
 		return cw.Write(append(slices.Clone(cols), xName, yName, "wkt"))
 	}
 	record := make([]string, 0, len(cols)+3)
-	_, err := fs.Features(r.Context(), req.q, func(a *data.Area) error {
+	matched, err := fs.Features(r.Context(), req.q, func(a *data.Area) error {
 		if err := start(); err != nil {
 			return err
 		}
+		returned++
 		record = record[:0]
 		for _, n := range cols {
 			v, ok := propertyValue(a, req, n)
@@ -567,7 +601,10 @@ func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.Featur
 		return cw.Write(record)
 	})
 	if err != nil {
-		if !started {
+		if !held.committed {
+			w.Header().Del("Content-Type")
+			w.Header().Del("Content-Disposition")
+			w.Header().Del("Content-Crs")
 			return err
 		}
 		s.log.Error("items stream failed", "path", r.URL.Path, "err", err)
@@ -580,7 +617,10 @@ func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.Featur
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return held.commit(true)
 }
 
 func csvValue(v any, ok bool) string {
@@ -596,6 +636,8 @@ func csvValue(v any, ok bool) string {
 		return strconv.Itoa(x)
 	case bool:
 		return strconv.FormatBool(x)
+	case []string:
+		return strings.Join(x, ";")
 	}
 	return fmt.Sprint(v)
 }
@@ -645,11 +687,11 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) error {
 	buf := appendFeature(nil, found, req)
 	buf = buf[:len(buf)-1] // reopen the feature object to add its links
 	self := baseURL(r) + r.URL.Path
-	links, _ := json.Marshal([]link{
+	links, _ := json.Marshal(append([]link{
 		{self, "self", mediaGeoJSON, "This feature"},
 		{self + "?f=html", "alternate", mediaHTML, "This feature as HTML"},
 		{baseURL(r) + "/collections/" + c.ID, "collection", mediaJSON, "The collection"},
-	})
+	}, schemaLinks(baseURL(r), c)...))
 	buf = append(buf, `,"links":`...)
 	buf = append(buf, links...)
 	buf = append(buf, "}\n"...)
