@@ -1,10 +1,8 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -245,65 +243,6 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 		Region: reg.Name, Source: reg.Source, Synthetic: reg.Synthetic}))
 }
 
-func (s *Server) style(w http.ResponseWriter, r *http.Request) error {
-	if err := allowOnly(r, "layer", "round", "zone", "res", "lang"); err != nil {
-		return err
-	}
-	key := mux.Vars(r)["indicator"]
-	i := data.IndicatorIndex(key)
-	if i < 0 {
-		return &Error{Status: http.StatusNotFound, Msg: "no indicator " + strconv.Quote(key) + " (see /api/indicators)"}
-	}
-	ind := data.Indicators[i]
-	lang, err := langOf(r)
-	if err != nil {
-		return err
-	}
-	layerName := r.URL.Query().Get("layer")
-	if layerName == "" {
-		layerName = "villages"
-	}
-	layer, ok := tiles.LayerByName(layerName)
-	if !ok {
-		return badRequest("parameter layer: %q is not one of hexagons, villages, districts, zones", layerName)
-	}
-	var req tiles.Request
-	if err := tileParams(r, &req); err != nil {
-		return err
-	}
-	sq := data.StatsQuery{Level: layer.Level, Round: req.Round, Zone: req.Zone, Res: req.Res}
-	if layer.Level == data.LevelHexagon && sq.Res == 0 {
-		sq.Res = 8
-	}
-	areas, err := s.store.Stats(r.Context(), sq)
-	if err != nil {
-		if errors.Is(err, data.ErrInvalidQuery) {
-			return badRequest("%v", err)
-		}
-		return err
-	}
-	var values []float64
-	counts := map[string]int{}
-	for _, a := range areas {
-		if a.Suppressed || !a.Values[i].Valid {
-			continue
-		}
-		values = append(values, a.Values[i].Number)
-		counts[a.Values[i].Text]++
-	}
-	var categories []string
-	for c := range counts {
-		categories = append(categories, c)
-	}
-	// Most frequent first, so the strongest colours go to the common causes.
-	sortByCount(categories, counts)
-	legend := tiles.Legend(ind, tiles.Breaks(values), categories, lang)
-	layersParam := layer.Name + ",villages,districts,zones"
-	tileJSONURL := baseURL(r) + "/tiles/" + dedupe(layersParam) + ".json" + passOn(r, "round", "zone", "res")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	return writeJSON(w, tiles.Style(ind, layer, tileJSONURL, legend, lang, s.opt.MinHouseholds))
-}
-
 func dedupe(list string) string {
 	seen := map[string]bool{}
 	var out []string
@@ -314,13 +253,4 @@ func dedupe(list string) string {
 		}
 	}
 	return strings.Join(out, ",")
-}
-
-func sortByCount(keys []string, counts map[string]int) {
-	slices.SortFunc(keys, func(a, b string) int {
-		if c := counts[b] - counts[a]; c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
 }

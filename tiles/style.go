@@ -118,11 +118,6 @@ func FormatValue(v float64, unit data.Unit, lang string) string {
 	return s
 }
 
-// Style is MapLibreStyle for callers holding the parts of a Choropleth.
-func Style(ind data.Indicator, layer Layer, tileJSONURL string, legend []LegendEntry, lang string, k int) map[string]any {
-	return MapLibreStyle(Choropleth{Indicator: ind, Legend: legend, Lang: lang, MinHouseholds: k}, layer, tileJSONURL)
-}
-
 // MapLibreStyle is a MapLibre GL style (version 8) that draws a choropleth
 // over layer, with village, district and zone outlines on top. Suppressed
 // areas are grey, areas without the figure pale. The legend sits in the
