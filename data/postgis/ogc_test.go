@@ -34,6 +34,10 @@ func TestFeaturesDifferential(t *testing.T) {
 		"/collections/hexagons_r10/items?limit=1000&zone=urban-kertijayan",
 		"/collections/hexagons_r7/items?f=csv&properties=code,poverty_rate",
 		"/collections/villages/items/33.26.14.2009?round=2017-12-01",
+		// zones, the areas' lab zones, from each store's own membership.
+		"/collections/hexagons_r9/items?limit=all&properties=code,zones&datetime=" + q("2019-06-01T/2019-06-01T"),
+		"/collections/districts/items?f=csv&properties=code,zones",
+		"/collections/villages/items?f=csv&limit=all&properties=code,zones,poverty_rate",
 	}
 	stamp := regexp.MustCompile(`"timeStamp":"[^"]*"`)
 	for _, p := range paths {
