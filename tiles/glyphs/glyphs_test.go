@@ -2,6 +2,7 @@ package glyphs
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 )
 
@@ -252,5 +253,33 @@ func TestEncodeDecode(t *testing.T) {
 	}
 	if _, err := Decode([]byte{0x0a, 0x05, 0x01}); err == nil {
 		t.Error("a truncated message decoded without error")
+	}
+}
+
+// TestRangeConcurrent asks for the same and different ranges at once: one
+// render per range, the same bytes for everyone (run with -race).
+func TestRangeConcurrent(t *testing.T) {
+	set, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts := []int{0, 0, 256, 0, 256, 0x2000}
+	got := make([][]byte, len(starts))
+	var wg sync.WaitGroup
+	for i, start := range starts {
+		wg.Go(func() {
+			got[i], _, _ = set.Range(Regular, start)
+		})
+	}
+	wg.Wait()
+	for i := range starts {
+		for j := range starts {
+			if starts[i] == starts[j] && !bytes.Equal(got[i], got[j]) {
+				t.Fatalf("range %d gave two different answers", starts[i])
+			}
+		}
+	}
+	if len(set.ranges) != 3 {
+		t.Errorf("%d cached ranges, want 3", len(set.ranges))
 	}
 }
