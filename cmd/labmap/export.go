@@ -94,6 +94,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// CreateTemp made it private; an export is an ordinary file to share.
+	if err := os.Chmod(tmpPath, 0o644); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
 	if err := os.Rename(tmpPath, *out); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
