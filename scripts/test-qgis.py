@@ -25,6 +25,7 @@ from qgis.core import (
     QgsMapBoxGlStyleConverter,
     QgsMapRendererSequentialJob,
     QgsMapSettings,
+    QgsMessageLog,
     QgsProject,
     QgsRectangle,
     QgsVectorLayer,
@@ -103,6 +104,10 @@ def on_message(message, tag, level):
 
 
 QgsApplication.messageLog().messageReceived.connect(on_message)
+# The hook must see a warning for "no warnings" to mean anything.
+QgsMessageLog.logMessage("probe", "labmap-test", Qgis.Warning)
+check(any("probe" in m for m in messages), "the message log hook sees warnings")
+messages.clear()
 
 registry = {i["key"]: i for i in get_json("/api/indicators?lang=id")["indicators"]}
 
@@ -132,6 +137,15 @@ for cid in collections:
         if typ not in want:
             wrong.append(f"{key} is {fields.at(i).typeName()}, not {ind['kind']}")
     check(not wrong, f"{cid}: field types of {len(registry)} indicators ({time.time() - t:.1f} s) {wrong}")
+
+
+# A round other than the latest: QGIS passes the URL's query on to every
+# request, as the README says.
+rounds = get_json("/api/rounds")["rounds"]
+baseline = rounds[0]["round"]
+layer = QgsVectorLayer(f"url='{base}/?round={baseline}' typename='villages'", "baseline", "OAPIF")
+got = {f["round"].toString("yyyy-MM-dd") for f in layer.getFeatures()}
+check(got == {baseline}, f"villages at ?round={baseline} carry rounds {got}")
 
 
 # Colours: which of the legend's classes show in a rendered image. A class
