@@ -34,7 +34,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 	first := 0
 	if q.After != nil {
 		first = sort.Search(matched, func(i int) bool {
-			return q.After.After(q.SortBy, o.values(i), l.areas[o.area(i)].Code)
+			return q.After.After(q.SortBy, l.sortValues(q.SortBy, o.area(i)), l.areas[o.area(i)].Code)
 		})
 	}
 	first = min(first+q.Offset, matched)
@@ -51,7 +51,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		}
 	}
 	if q.OnLast != nil && last > first {
-		q.OnLast(data.Cursor{Values: slices.Clone(o.values(last - 1)), Code: l.areas[o.area(last-1)].Code})
+		q.OnLast(data.Cursor{Values: l.sortValues(q.SortBy, o.area(last-1)), Code: l.areas[o.area(last-1)].Code})
 	}
 	return matched, nil
 }
@@ -70,7 +70,13 @@ func (l *featureList) ordering(q data.FeatureQuery) *ordering {
 	if ok {
 		return o
 	}
-	o = &ordering{keys: len(q.SortBy)}
+	// The sort values are gathered once for the sort and then dropped: the
+	// kept order is only positions (4 bytes an area), and a seek computes
+	// the few values its binary search looks at.
+	o = &ordering{}
+	keys := len(q.SortBy)
+	var vals []cql.Value
+	values := func(i int) []cql.Value { return vals[i*keys : (i+1)*keys] }
 	for i := range l.areas {
 		a := &l.areas[i]
 		if q.Bound != nil && !geo.IntersectsBound(a.Geometry, *q.Bound) {
@@ -85,7 +91,7 @@ func (l *featureList) ordering(q data.FeatureQuery) *ordering {
 		}
 		o.idx = append(o.idx, int32(i))
 		for _, k := range q.SortBy {
-			o.vals = append(o.vals, data.PropertyValue(&a.AreaStats, l.zones[i], k.Property))
+			vals = append(vals, data.PropertyValue(&a.AreaStats, l.zones[i], k.Property))
 		}
 	}
 	o.n = len(o.idx)
@@ -95,14 +101,13 @@ func (l *featureList) ordering(q data.FeatureQuery) *ordering {
 			perm[i] = i
 		}
 		slices.SortFunc(perm, func(x, y int) int {
-			return data.ComparePosition(q.SortBy, o.values(x), l.areas[o.idx[x]].Code, o.values(y), l.areas[o.idx[y]].Code)
+			return data.ComparePosition(q.SortBy, values(x), l.areas[o.idx[x]].Code, values(y), l.areas[o.idx[y]].Code)
 		})
-		idx, vals := make([]int32, o.n), make([]cql.Value, 0, len(o.vals))
+		idx := make([]int32, o.n)
 		for i, p := range perm {
 			idx[i] = o.idx[p]
-			vals = append(vals, o.values(p)...)
 		}
-		o.idx, o.vals = idx, vals
+		o.idx = idx
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -125,13 +130,10 @@ func (l *featureList) ordering(q data.FeatureQuery) *ordering {
 const maxOrderings = 16
 
 // ordering is a sorted selection of a list's areas: idx their positions
-// (nil: all of them, in the list's code order) and vals their sort key
-// values, keys per area.
+// (nil: all of them, in the list's code order).
 type ordering struct {
-	n    int
-	idx  []int32
-	keys int
-	vals []cql.Value
+	n   int
+	idx []int32
 }
 
 func (o *ordering) len() int { return o.n }
@@ -143,7 +145,14 @@ func (o *ordering) area(i int) int {
 	return int(o.idx[i])
 }
 
-func (o *ordering) values(i int) []cql.Value { return o.vals[i*o.keys : (i+1)*o.keys] }
+// sortValues are the values of the sort keys of area i of the list.
+func (l *featureList) sortValues(keys []data.SortKey, i int) []cql.Value {
+	vals := make([]cql.Value, len(keys))
+	for j, k := range keys {
+		vals[j] = data.PropertyValue(&l.areas[i].AreaStats, l.zones[i], k.Property)
+	}
+	return vals
+}
 
 // featureList is every area of a level and round with outlines and zones,
 // kept for the current dataset version: clients page through a collection
