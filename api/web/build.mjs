@@ -1,18 +1,22 @@
-// Builds the web map into dist/, which the Go binary embeds: the app bundled
-// and minified by esbuild, MapLibre copied from its npm package. Nothing is
-// fetched from anywhere else, at build time or at run time.
+// Builds the web map into dist/, which the Go binary embeds: the app's ES
+// modules (src/main.js and what it imports) bundled and minified by esbuild
+// into one classic script, MapLibre copied from its npm package. The server
+// fingerprints these files at start-up and rewrites index.html's /web/
+// references, so the names here stay plain. Nothing is fetched from
+// anywhere else, at build time or at run time.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, statSync } from "node:fs";
 
 mkdirSync("dist", { recursive: true });
 await build({
-  entryPoints: ["src/app.js"],
+  entryPoints: ["src/main.js"],
   bundle: true,
   minify: true,
+  // One classic script: no module loader at run time, and the page's CSP
+  // needs nothing beyond script-src 'self'.
   format: "iife",
   target: ["es2020"],
   outfile: "dist/app.js",
-  external: ["maplibre-gl"],
   legalComments: "none",
 });
 for (const [from, to] of [
