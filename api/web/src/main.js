@@ -10,7 +10,7 @@ import {
   changeColors, changeSteps, changeColorExpression, categoricalPalette, categoryExpression,
   hexResolution, mostCommon, OTHER_COLOR,
 } from "./colors.js";
-import { AREA_LEVELS, baseStyle, hatchImage, renderSignal, tileJSONPath, LABEL_LAYERS } from "./map.js";
+import { AREA_LEVELS, baseStyle, hatchImage, renderSignal, tileJSONPath, LABEL_LAYERS, labelPoints } from "./map.js";
 import { renderLegend, legendExtras } from "./legend.js";
 import { showArea, showFigures, renderAbout, KEY_FIGURES } from "./panel.js";
 import { setupSearch } from "./search.js";
@@ -56,7 +56,7 @@ function legendTitle() {
     : `${ind.label}, ${formatRound(state.round, lang)}`;
 }
 ctx.legendTitle = legendTitle;
-ctx.exportTitle = () => `${ctx.t("title")} — ${zoneName(state.zone) || regionName()}: ${legendTitle()}`;
+ctx.exportTitle = () => `${ctx.t("title")} — ${zoneName(state.zone) || regionName()}`;
 ctx.legendRows = () => [...ctx.legend, ...legendExtras({ t: ctx.t, k: ctx.k, sensitive: ctx.indicator(state.indicator).sensitive })];
 ctx.keyFigures = () => {
   const row = ctx.figuresRow;
@@ -338,7 +338,8 @@ async function start() {
   const view = parsed.view;
   map = new maplibregl.Map({
     container: "map", style: baseStyle({ origin: location.origin, round: state.round, basemap: cfg.basemap, fonts }),
-    attributionControl: { compact: true },
+    // MapLibre writes source attributions as HTML; the source is shown as text instead.
+    attributionControl: false,
     bounds: view ? undefined : ctx.extent, fitBoundsOptions: { padding: 20 },
     center: view ? [view.lng, view.lat] : undefined, zoom: view ? view.zoom : undefined,
     canvasContextAttributes: { preserveDrawingBuffer: true }, maxZoom: 17, dragRotate: false, pitchWithRotate: false,
@@ -349,8 +350,24 @@ async function start() {
   window.__labmap = { map, state, ctx };
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  $("map").append(h("div", { class: "source-note" }, `${ctx.t("source")}: ${(ctx.region && ctx.region.source) || "–"}`));
   map.addImage("hatch", hatchImage());
 
+  // Label points follow the loaded tiles: recomputed when the set of loaded
+  // pieces changes, inside the render signal so that a render counts only
+  // once the labels are placed.
+  if (fonts) {
+    let signature = "";
+    map.on("idle", () => {
+      const parts = ["districts", "zones", "villages"].map((l) => [l, map.querySourceFeatures("labmap", { sourceLayer: l })]);
+      const sig = parts.map(([, fs]) => fs.length).join("/") + "@" + Math.floor(map.getZoom());
+      if (sig === signature) return;
+      signature = sig;
+      signal.track(async () => {
+        map.getSource("labels").setData({ type: "FeatureCollection", features: parts.flatMap(([l, fs]) => labelPoints(fs, l)) });
+      });
+    });
+  }
   map.on("load", () => signal.track(async () => {
     await loadVillages();
     await applyChoropleth();

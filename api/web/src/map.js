@@ -59,19 +59,66 @@ export function baseStyle({ origin, round, basemap, fonts }) {
   const style = { version: 8, sources, layers };
   if (fonts) {
     style.glyphs = fonts.glyphs;
+    // Labels sit on points computed from the tiles' polygons (labelPoints):
+    // placed on the polygons themselves, a name would repeat in every tile
+    // the area crosses.
+    sources.labels = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
+    const lab = (level) => ({ source: "labels", filter: ["==", ["get", "level"], level] });
     const halo = { "text-color": "#1d1d1d", "text-halo-color": "rgba(255,255,255,0.92)", "text-halo-width": 1.6 };
-    layers.push({ id: "village-labels", type: "symbol", ...src("villages"), minzoom: 11.5,
+    layers.push({ id: "village-labels", type: "symbol", ...lab("villages"), minzoom: 11.5,
       layout: { "text-field": ["get", "name"], "text-font": fonts.regular, "text-size": ["interpolate", ["linear"], ["zoom"], 11.5, 10, 15, 14],
-        "symbol-placement": "point", "text-max-width": 8, "text-padding": 2 }, paint: halo });
-    layers.push({ id: "district-labels", type: "symbol", ...src("districts"), maxzoom: 13.5,
+        "text-max-width": 8, "text-padding": 2 }, paint: halo });
+    layers.push({ id: "district-labels", type: "symbol", ...lab("districts"), maxzoom: 13.5,
       layout: { "text-field": ["upcase", ["get", "name"]], "text-font": fonts.bold, "text-size": ["interpolate", ["linear"], ["zoom"], 9, 10, 13, 14],
-        "text-letter-spacing": 0.08, "symbol-placement": "point", "text-max-width": 9 }, paint: { ...halo, "text-color": "#333" } });
-    layers.push({ id: "zone-labels", type: "symbol", ...src("zones"),
-      layout: { "text-field": ["get", "name"], "text-font": fonts.bold, "text-size": 12, "symbol-placement": "point",
-        "text-max-width": 12, "text-allow-overlap": false, "symbol-sort-key": 0 },
+        "text-letter-spacing": 0.08, "text-max-width": 9 }, paint: { ...halo, "text-color": "#333" } });
+    layers.push({ id: "zone-labels", type: "symbol", ...lab("zones"),
+      layout: { "text-field": ["get", "name"], "text-font": fonts.bold, "text-size": 12, "text-max-width": 12, "text-anchor": "top",
+        "text-offset": [0, 0.6] },
       paint: { ...halo, "text-color": ["match", ["get", "kind"], "urban", ZONE_COLORS.urban, "coastal", ZONE_COLORS.coastal, "forest", ZONE_COLORS.forest, "#111"] } });
   }
   return style;
+}
+
+// ringArea and ringCentroid work in degrees: good enough to compare the
+// pieces of one area and to place its name.
+function ringArea(ring) {
+  let a = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) a += (ring[j][0] + ring[i][0]) * (ring[j][1] - ring[i][1]);
+  return Math.abs(a / 2);
+}
+function ringCentroid(ring) {
+  let a = 0, x = 0, y = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+    a += f; x += (ring[j][0] + ring[i][0]) * f; y += (ring[j][1] + ring[i][1]) * f;
+  }
+  if (Math.abs(a) < 1e-18) return ring[0];
+  return [x / (3 * a), y / (3 * a)];
+}
+
+/**
+ * labelPoints turns the polygon pieces of one tile layer (as
+ * querySourceFeatures gives them: an area cut into one piece per tile) into
+ * one point per area, at the centroid of its largest piece.
+ */
+export function labelPoints(features, level) {
+  const best = new Map();
+  for (const f of features) {
+    const code = f.properties && f.properties.code;
+    const g = f.geometry;
+    if (!code || !g) continue;
+    const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    for (const poly of polys) {
+      if (!poly[0] || poly[0].length < 4) continue;
+      const area = ringArea(poly[0]);
+      const cur = best.get(code);
+      if (!cur || area > cur.area) best.set(code, { area, ring: poly[0], props: f.properties });
+    }
+  }
+  return [...best.values()].map(({ ring, props }) => ({
+    type: "Feature", geometry: { type: "Point", coordinates: ringCentroid(ring) },
+    properties: { code: props.code, name: props.name, kind: props.kind, level },
+  }));
 }
 
 /** LABEL_LAYERS are the symbol layers the style has when glyphs are served. */

@@ -170,3 +170,21 @@ test("the hatch pattern has dark and light pixels", () => {
   const dark = [...Array(64).keys()].filter((i) => img.data[i * 4] < 128).length;
   assert.ok(dark > 8 && dark < 32, `${dark} dark pixels`);
 });
+
+test("labelPoints gives one point per area, on its largest piece", async () => {
+  const { labelPoints } = await import("../src/map.js");
+  const sq = (x, y, s) => [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]];
+  const pieces = [
+    { properties: { code: "a", name: "A" }, geometry: { type: "Polygon", coordinates: sq(0, 0, 1) } },
+    { properties: { code: "a", name: "A" }, geometry: { type: "Polygon", coordinates: sq(1, 0, 3) } },
+    { properties: { code: "b", name: "B", kind: "urban" }, geometry: { type: "MultiPolygon", coordinates: [sq(10, 10, 2), sq(20, 20, 1)] } },
+    { properties: {}, geometry: { type: "Polygon", coordinates: sq(0, 0, 1) } },
+  ];
+  const pts = labelPoints(pieces, "zones");
+  assert.equal(pts.length, 2);
+  const a = pts.find((p) => p.properties.code === "a");
+  assert.deepEqual(a.geometry.coordinates, [2.5, 1.5]);
+  const b = pts.find((p) => p.properties.code === "b");
+  assert.deepEqual(b.geometry.coordinates, [11, 11]);
+  assert.deepEqual(b.properties, { code: "b", name: "B", kind: "urban", level: "zones" });
+});
