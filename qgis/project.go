@@ -160,12 +160,29 @@ type mapLayer struct {
 	write                      func(d *doc)
 }
 
+// hexagonOrder is the sortby of the hexagon layers. QGIS 3.22 ignores the
+// collection's schema and types the fields from its first request,
+// items?limit=10, through GDAL's GeoJSON reader: a field null in all ten
+// features becomes String, one absent from all ten (suppressed hexagons
+// carry no figures) is dropped. In code order the first ten hexagons are
+// small and suppressed or withheld; largest first, they carry the figures.
+// Villages and districts are large enough to need no order.
+const hexagonOrder = "-households"
+
 // oapifSource is the "WFS / OGC API - Features" provider's data source for
-// a collection; QGIS passes the URL's query (a round) on to every request.
-func (p *Project) oapifSource(collection, filter string) string {
-	u := p.ServerURL + "/"
+// a collection; QGIS passes the URL's query (a round, an order) on to every
+// request, paging included.
+func (p *Project) oapifSource(collection, filter string, level data.Level) string {
+	var query []string
 	if p.Round != "" {
-		u += "?round=" + url.QueryEscape(string(p.Round))
+		query = append(query, "round="+url.QueryEscape(string(p.Round)))
+	}
+	if level == data.LevelHexagon {
+		query = append(query, "sortby="+url.QueryEscape(hexagonOrder))
+	}
+	u := p.ServerURL + "/"
+	if len(query) > 0 {
+		u += "?" + strings.Join(query, "&")
 	}
 	s := "url=" + quoteURIValue(u) + " typename=" + quoteURIValue(collection)
 	if filter != "" {
@@ -191,7 +208,7 @@ func (p *Project) tileSource(layer string) string {
 
 // vectorLayer is an OGC API layer drawn with style.
 func (p *Project) vectorLayer(id, name, collection, filter string, level data.Level, visible bool, style func(d *doc)) mapLayer {
-	src := p.oapifSource(collection, filter)
+	src := p.oapifSource(collection, filter, level)
 	return mapLayer{id: id, name: name, provider: "OAPIF", source: src, visible: visible, write: func(d *doc) {
 		d.open("maplayer", "type", "vector", "geometry", "Polygon", "hasScaleBasedVisibilityFlag", "0",
 			"minScale", "100000000", "maxScale", "0", "labelsEnabled", "0", "readOnly", "1")

@@ -236,8 +236,25 @@ func TestProjectXML(t *testing.T) {
 				}
 				switch l.Provider {
 				case "OAPIF":
+					coll := strings.Split(strings.Split(l.Datasource, "typename='")[1], "'")[0]
 					if !strings.Contains(l.Datasource, "filter=") {
-						collections[strings.Split(strings.Split(l.Datasource, "typename='")[1], "'")[0]] = true
+						collections[coll] = true
+					}
+					// Hexagon layers ask for the largest first, so that the
+					// first page QGIS 3.22 types its fields from carries figures.
+					u, err := url.Parse(strings.Split(strings.Split(l.Datasource, "url='")[1], "'")[0])
+					if err != nil {
+						t.Fatalf("layer %s: url: %v", l.ID, err)
+					}
+					wantOrder := ""
+					if strings.HasPrefix(coll, "hexagons_") {
+						wantOrder = "-households"
+					}
+					if got := u.Query()["sortby"]; strings.Join(got, ",") != wantOrder {
+						t.Errorf("layer %s (%s): sortby %q, want %q", l.ID, coll, got, wantOrder)
+					}
+					if got := u.Query().Get("round"); got != string(tc.q.Round) {
+						t.Errorf("layer %s: round %q in its URL, want %q", l.ID, got, tc.q.Round)
 					}
 					if len(l.Rules) == 0 {
 						t.Errorf("layer %s has no rules", l.ID)
