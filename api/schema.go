@@ -23,6 +23,10 @@ const (
 	mediaSchema = "application/schema+json"
 	// relSchema is Part 5's link relation to a collection's schema.
 	relSchema = "http://www.opengis.net/def/rel/ogc/1.0/schema"
+	// confSchemas is Part 5's conformance class. Newer QGIS (3.30 and
+	// later) types a layer's fields from the relSchema link only when
+	// /conformance declares it; QGIS 3.22 ignores both.
+	confSchemas = "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas"
 )
 
 // schemaProperty is one property of a schema, kept in the order the

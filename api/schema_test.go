@@ -141,6 +141,88 @@ func TestFeatureSchema(t *testing.T) {
 	}
 }
 
+// TestPart5SchemaDiscovery follows the path an OGC API Features Part 5
+// client (QGIS 3.30 and later) takes to a collection's schema: the
+// conformance class in /conformance, then on every collection, in the list
+// and on its own page, one link with the Part 5 relation and the schema
+// media type, which must answer the schema; GDAL 3.6's describedBy link
+// stays beside it.
+func TestPart5SchemaDiscovery(t *testing.T) {
+	srv, _ := demoServer(t)
+	conf := getJSON(t, srv.URL+"/conformance", 200)
+	declared := false
+	for _, c := range conf["conformsTo"].([]any) {
+		declared = declared || c == confSchemas
+	}
+	if !declared {
+		t.Fatalf("/conformance lacks %s: %v", confSchemas, conf["conformsTo"])
+	}
+	var list struct {
+		Collections []struct {
+			ID    string
+			Links []link
+		}
+	}
+	b, _ := getBody(t, srv.URL+"/collections")
+	if err := json.Unmarshal(b, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Collections) != len(collections()) {
+		t.Fatalf("/collections lists %d collections, the server has %d", len(list.Collections), len(collections()))
+	}
+	for _, c := range list.Collections {
+		var own struct{ Links []link }
+		b, _ := getBody(t, srv.URL+"/collections/"+c.ID)
+		if err := json.Unmarshal(b, &own); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			where string
+			links []link
+		}{
+			{"/collections", c.Links},
+			{"/collections/" + c.ID, own.Links},
+		} {
+			t.Run(c.ID+" in "+tc.where, func(t *testing.T) {
+				var part5, gdal []link
+				for _, l := range tc.links {
+					switch l.Rel {
+					case relSchema:
+						part5 = append(part5, l)
+					case "describedBy":
+						gdal = append(gdal, l)
+					}
+				}
+				if len(part5) != 1 || part5[0].Type != mediaSchema {
+					t.Fatalf("Part 5 schema links %+v, want one of type %s", part5, mediaSchema)
+				}
+				if len(gdal) != 1 {
+					t.Errorf("describedBy links %+v, want one for GDAL 3.6", gdal)
+				}
+				b, h := getBody(t, part5[0].Href)
+				if h.Get("Content-Type") != mediaSchema {
+					t.Errorf("%s: Content-Type %q", part5[0].Href, h.Get("Content-Type"))
+				}
+				var doc struct {
+					ID         string                    `json:"$id"`
+					Properties map[string]map[string]any `json:"properties"`
+				}
+				if err := json.Unmarshal(b, &doc); err != nil {
+					t.Fatalf("%s: %v", part5[0].Href, err)
+				}
+				if doc.ID != part5[0].Href {
+					t.Errorf("schema $id %q, linked as %q", doc.ID, part5[0].Href)
+				}
+				for _, ind := range data.Indicators {
+					if doc.Properties[ind.Key]["type"] == nil {
+						t.Errorf("%s: no type for %s", part5[0].Href, ind.Key)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestRatesAreWrittenAsDecimals reads the GeoJSON text itself: a rate of 0
 // or 1 must be written 0.0 or 1.0 so that clients guessing types from the
 // first features make the field Real, and counts must be plain integers.
