@@ -59,6 +59,9 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 		log.Error("map labels have no fonts", "err", err)
 	}
 	r := mux.NewRouter()
+	// Tiles first: mux tries routes in order, each a regular expression, and
+	// a warm tile is otherwise little more than that search.
+	r.Handle("/tiles/{layers}/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.tile)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", s.handle(s.root)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/web/config.json", s.handle(s.webConfig)).Methods(http.MethodGet, http.MethodHead)
 	if s.web != nil {
@@ -79,7 +82,6 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r.Handle("/api/rounds", s.handle(s.rounds)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/zones", s.handle(s.zones)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/stats", s.handle(s.stats)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/tiles/{layers}/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.tile)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/tiles/{layers}.json", s.handle(s.tileJSON)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.json", s.handle(s.mapStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.qml", s.handle(s.qmlStyle)).Methods(http.MethodGet, http.MethodHead)
