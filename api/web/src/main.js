@@ -34,6 +34,14 @@ function stats(level, round, extra = "") {
   return statsCache.get(url);
 }
 
+// Styles too: the first one is asked for before the map exists.
+const styleCache = new Map();
+function styleJSON(key, level) {
+  const url = `/styles/${key}.json?layer=${level}&round=${encodeURIComponent(state.round)}&lang=${state.lang}`;
+  if (!styleCache.has(url)) styleCache.set(url, getJSON(url).catch((e) => { styleCache.delete(url); throw e; }));
+  return styleCache.get(url);
+}
+
 const ctx = {
   state, $, k: 5, indicators: [], rounds: [], zones: [], villages: [], causes: {}, region: null, legend: [], hexTable: null,
   rows: new Map(), // level -> Map(code -> stats row) for the current round
@@ -140,7 +148,7 @@ async function applyChoropleth() {
     ctx.legend.push({ color: colors[6], label: `≥ ${lab(steps[5])}${word(6)}` });
     ctx.legendNote = ind.better === "lower" || ind.better === "higher" ? null : ctx.t("changeNeutral");
   } else if (ind.kind === "category") {
-    const style = await getJSON(`/styles/${ind.key}.json?layer=${lvl}&round=${state.round}&lang=${state.lang}`);
+    const style = await styleJSON(ind.key, lvl);
     const labels = new Map(style.metadata["labmap:legend"].map((e) => [e.value, e.label]));
     const counts = {};
     for (const v of labels.keys()) counts[v] = 0;
@@ -152,7 +160,7 @@ async function applyChoropleth() {
     if (pal.other.length) ctx.legend.push({ color: OTHER_COLOR, label: ctx.t("other") });
     ctx.legendNote = null;
   } else {
-    const style = await getJSON(`/styles/${ind.key}.json?layer=${lvl}&round=${state.round}&lang=${state.lang}`);
+    const style = await styleJSON(ind.key, lvl);
     const areas = style.layers.find((l) => l.id === "areas");
     map.setFilter(fillId, ["all", ["==", ["get", "suppressed"], false], ["has", ind.key]]);
     map.setPaintProperty(fillId, "fill-color", areas.paint["fill-color"]);
@@ -335,6 +343,13 @@ async function start() {
   $("level").value = state.level;
   $("change").checked = state.change;
 
+  // What the first render needs is asked for now, while MapLibre starts.
+  const villagesReady = loadVillages();
+  if (state.level !== "hexagons") {
+    levelRows(state.level, state.round, state.indicator).catch(() => {});
+    if (!state.change) styleJSON(state.indicator, state.level).catch(() => {});
+    stats("regency", state.round, figureFields()).catch(() => {});
+  }
   const view = parsed.view;
   map = new maplibregl.Map({
     container: "map", style: baseStyle({ origin: location.origin, round: state.round, basemap: cfg.basemap, fonts }),
@@ -369,7 +384,7 @@ async function start() {
     });
   }
   map.on("load", () => signal.track(async () => {
-    await loadVillages();
+    await villagesReady;
     await applyChoropleth();
     await showZoneFigures();
     if (state.zone && !view) flyToZone(state.zone);
