@@ -252,7 +252,13 @@ function flyToZone(id) {
 
 function refresh() {
   return signal.track(async () => {
-    map.getSource("labmap").setUrl(location.origin + tileJSONPath(state.round));
+    // A new tile set first, then new paint: tiles reloading for both at once
+    // can report the map idle between the two reloads, with the old colours.
+    const url = location.origin + tileJSONPath(state.round);
+    if (map.getSource("labmap").url !== url) {
+      map.getSource("labmap").setUrl(url);
+      await new Promise((resolve) => map.once("idle", resolve));
+    }
     await applyChoropleth();
     await showZoneFigures();
     writeHash();
