@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"labmap/api/auth"
 	"labmap/data"
 	"labmap/tiles"
 	"labmap/tiles/glyphs"
@@ -25,6 +27,11 @@ type Options struct {
 	// BasemapURL is an optional raster tile URL ({z}/{x}/{y}) drawn under the
 	// map; empty keeps the map free of any request to another host.
 	BasemapURL string
+	// Tokens finds the principal of a bearer token (api/authn.go); nil
+	// refuses every token, saying the server has no token store.
+	Tokens auth.Store
+	// Now is the clock of the sign-in rate limit; nil is time.Now.
+	Now func() time.Time
 }
 
 // Server answers HTTP requests from one store.
@@ -82,6 +89,7 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r.Handle("/api/rounds", s.handle(s.rounds)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/zones", s.handle(s.zones)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/api/stats", s.handle(s.stats)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/api/whoami", s.handle(s.whoami)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/tiles/{layers}.json", s.handle(s.tileJSON)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.json", s.handle(s.mapStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.qml", s.handle(s.qmlStyle)).Methods(http.MethodGet, http.MethodHead)
@@ -93,7 +101,9 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
-	return s.recoverPanics(s.logRequests(securityHeaders(gzipResponses(r))))
+	// Authentication sits outside the request log, so that a request with
+	// a token in its URL is refused before its URL is logged.
+	return s.recoverPanics(securityHeaders(newAuthenticator(opt.Tokens, log, opt.Now).wrap(s.logRequests(gzipResponses(r)))))
 }
 
 // root is shared by the web map and the OGC API landing page: a browser
