@@ -310,8 +310,8 @@ func TestGDALSchemaDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	props := doc.Properties.Properties.Properties
-	if len(props) != len(propertyNames(data.LevelHexagon)) {
-		t.Fatalf("%d properties, features carry %d", len(props), len(propertyNames(data.LevelHexagon)))
+	if len(props) != len(data.PropertyNames(data.LevelHexagon)) {
+		t.Fatalf("%d properties, features carry %d", len(props), len(data.PropertyNames(data.LevelHexagon)))
 	}
 	for name, p := range props {
 		if _, single := p["type"].(string); !single {

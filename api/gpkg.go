@@ -128,7 +128,7 @@ type gpkgColumn struct {
 // the round a DATE, suppressed a BOOLEAN, codes, names and the lab zones
 // (joined with ";") TEXT.
 func gpkgColumns(c collection, req *itemsRequest) []gpkgColumn {
-	names := propertyNames(c.Level)
+	names := data.PropertyNames(c.Level)
 	if !slices.Contains(names, "zones") {
 		names = slices.Insert(names, slices.Index(names, "round"), "zones")
 	}

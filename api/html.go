@@ -142,7 +142,7 @@ func (s *Server) itemsHTML(w http.ResponseWriter, r *http.Request, fs data.Featu
 		return err
 	}
 	cols := []string{}
-	for _, n := range propertyNames(c.Level) {
+	for _, n := range data.PropertyNames(c.Level) {
 		if wanted(req, n) {
 			cols = append(cols, n)
 		}
@@ -175,7 +175,7 @@ func (s *Server) itemsHTML(w http.ResponseWriter, r *http.Request, fs data.Featu
 
 func (s *Server) itemHTML(w http.ResponseWriter, r *http.Request, c collection, req *itemsRequest, a *data.Area) error {
 	var rows [][2]string
-	for _, n := range propertyNames(c.Level) {
+	for _, n := range data.PropertyNames(c.Level) {
 		if v, ok := propertyValue(a, req, n); ok && wanted(req, n) {
 			label := n
 			if i := data.IndicatorIndex(n); i >= 0 {

@@ -396,24 +396,6 @@ func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.Fe
 	return held.commit(true)
 }
 
-// propertyNames is the order of properties in every output format.
-func propertyNames(level data.Level) []string {
-	names := []string{"code", "name"}
-	switch level {
-	case data.LevelVillage:
-		names = append(names, "district_code")
-	case data.LevelZone:
-		names = append(names, "kind")
-	case data.LevelHexagon:
-		names = append(names, "res")
-	}
-	names = append(names, "zones", "round", "suppressed")
-	for _, ind := range data.Indicators {
-		names = append(names, ind.Key)
-	}
-	return names
-}
-
 func wanted(req *itemsRequest, name string) bool {
 	return req.props == nil || slices.Contains(req.props, name)
 }
@@ -540,7 +522,7 @@ func appendJSONString(buf []byte, s string) []byte {
 
 // identityNames are the properties before the indicators.
 func identityNames(level data.Level) []string {
-	names := propertyNames(level)
+	names := data.PropertyNames(level)
 	return names[:len(names)-len(data.Indicators)]
 }
 
@@ -549,7 +531,7 @@ func identityNames(level data.Level) []string {
 // centroid as lon/lat (in the requested CRS's axis order) and the outline as WKT.
 func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.FeatureStore, c collection, req *itemsRequest) error {
 	var cols []string
-	for _, n := range propertyNames(c.Level) {
+	for _, n := range data.PropertyNames(c.Level) {
 		if wanted(req, n) {
 			cols = append(cols, n)
 		}

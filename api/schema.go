@@ -79,7 +79,7 @@ var identityText = map[string][2]data.Text{
 // output order, each with its JSON Schema.
 func featureSchemaProperties(c collection, lang string) orderedProperties {
 	var out orderedProperties
-	for _, name := range propertyNames(c.Level) {
+	for _, name := range data.PropertyNames(c.Level) {
 		p := map[string]any{}
 		if t, ok := identityText[name]; ok {
 			p["title"], p["description"] = t[0].In(lang), t[1].In(lang)

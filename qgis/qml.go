@@ -118,25 +118,6 @@ func (d *doc) ruleRenderer(ch tiles.Choropleth) {
 	d.close()
 }
 
-// fieldNames are the properties labmap serves for areas of level, in the
-// order of the OGC API items.
-func fieldNames(level data.Level) []string {
-	names := []string{"code", "name"}
-	switch level {
-	case data.LevelVillage:
-		names = append(names, "district_code")
-	case data.LevelZone:
-		names = append(names, "kind")
-	case data.LevelHexagon:
-		names = append(names, "res")
-	}
-	names = append(names, "round", "suppressed", "zones")
-	for _, ind := range data.Indicators {
-		names = append(names, ind.Key)
-	}
-	return names
-}
-
 // FieldAliases names the fields of level's features in lang: indicators by
 // their registry labels, identity fields by their queryable descriptions.
 func FieldAliases(level data.Level, lang string) map[string]string {
@@ -158,7 +139,7 @@ func FieldAliases(level data.Level, lang string) map[string]string {
 func (d *doc) aliases(level data.Level, lang string) {
 	names := FieldAliases(level, lang)
 	d.open("aliases")
-	for i, f := range fieldNames(level) {
+	for i, f := range data.PropertyNames(level) {
 		d.leaf("alias", "field", f, "index", strconv.Itoa(i), "name", names[f])
 	}
 	d.close()
