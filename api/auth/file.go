@@ -39,6 +39,23 @@ type FileStore struct {
 
 	mu     sync.Mutex
 	tokens []FileToken
+	stamp  fileStamp // of the file tokens were read from
+}
+
+// fileStamp tells whether the file changed since it was read: a token
+// created or revoked by `labmap token` in another process takes effect in a
+// running server without a restart.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{fi.ModTime(), fi.Size()}
 }
 
 // OpenFileStore reads the tokens file at path; a missing file is an empty
@@ -48,34 +65,58 @@ func OpenFileStore(path string, now func() time.Time) (*FileStore, error) {
 		now = time.Now
 	}
 	s := &FileStore{path: path, now: now}
+	tokens, stamp, err := readTokensFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s.tokens, s.stamp = tokens, stamp
+	return s, nil
+}
+
+// readTokensFile reads and checks a tokens file; a missing file has none.
+func readTokensFile(path string) ([]FileToken, fileStamp, error) {
+	stamp := stampOf(path)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+		return nil, fileStamp{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--tokens-file: %w", err)
+		return nil, stamp, fmt.Errorf("--tokens-file: %w", err)
 	}
-	if err := json.Unmarshal(b, &s.tokens); err != nil {
-		return nil, fmt.Errorf("--tokens-file %s: not a JSON array of tokens: %w", path, err)
+	var tokens []FileToken
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		return nil, stamp, fmt.Errorf("--tokens-file %s: not a JSON array of tokens: %w", path, err)
 	}
 	seen := map[string]bool{}
-	for i, t := range s.tokens {
+	for i, t := range tokens {
 		h, err := hex.DecodeString(t.SHA256)
 		if err != nil || len(h) != 32 {
-			return nil, fmt.Errorf("--tokens-file %s: token %d (%q): sha256 must be 64 hex digits", path, i+1, t.Name)
+			return nil, stamp, fmt.Errorf("--tokens-file %s: token %d (%q): sha256 must be 64 hex digits", path, i+1, t.Name)
 		}
 		if seen[t.SHA256] {
-			return nil, fmt.Errorf("--tokens-file %s: token %d (%q): sha256 repeats an earlier token", path, i+1, t.Name)
+			return nil, stamp, fmt.Errorf("--tokens-file %s: token %d (%q): sha256 repeats an earlier token", path, i+1, t.Name)
 		}
 		seen[t.SHA256] = true
 		if _, err := ParseRole(string(t.Role)); err != nil {
-			return nil, fmt.Errorf("--tokens-file %s: token %d (%q): %w", path, i+1, t.Name, err)
+			return nil, stamp, fmt.Errorf("--tokens-file %s: token %d (%q): %w", path, i+1, t.Name, err)
 		}
 		if t.Expires.IsZero() {
-			return nil, fmt.Errorf("--tokens-file %s: token %d (%q): expires is required", path, i+1, t.Name)
+			return nil, stamp, fmt.Errorf("--tokens-file %s: token %d (%q): expires is required", path, i+1, t.Name)
 		}
 	}
-	return s, nil
+	return tokens, stamp, nil
+}
+
+// refresh rereads the file when it changed on disk. A file that became
+// unreadable or invalid keeps the tokens last read: the server goes on, and
+// `labmap token` reports the file's error to whoever broke it. s.mu is held.
+func (s *FileStore) refresh() {
+	if stampOf(s.path) == s.stamp {
+		return
+	}
+	if tokens, stamp, err := readTokensFile(s.path); err == nil {
+		s.tokens, s.stamp = tokens, stamp
+	}
 }
 
 // Len is the number of tokens in the file, revoked and expired included.
@@ -97,6 +138,7 @@ func (s *FileStore) Lookup(_ context.Context, token string) (Principal, error) {
 	h := hex.EncodeToString(Hash(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refresh()
 	for _, t := range s.tokens {
 		if t.SHA256 != h {
 			continue
@@ -123,6 +165,7 @@ func (s *FileStore) Create(_ context.Context, req CreateRequest) (string, Princi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refresh()
 	var id int64
 	for _, t := range s.tokens {
 		id = max(id, t.ID)
@@ -141,6 +184,7 @@ func (s *FileStore) Create(_ context.Context, req CreateRequest) (string, Princi
 func (s *FileStore) List(context.Context) ([]TokenInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refresh()
 	out := make([]TokenInfo, 0, len(s.tokens))
 	for i := len(s.tokens) - 1; i >= 0; i-- {
 		t := s.tokens[i]
@@ -153,6 +197,7 @@ func (s *FileStore) List(context.Context) ([]TokenInfo, error) {
 func (s *FileStore) Revoke(_ context.Context, idOrName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refresh()
 	id, byID := strconv.ParseInt(idOrName, 10, 64)
 	var hits []int
 	for i, t := range s.tokens {
@@ -199,6 +244,7 @@ func (s *FileStore) write(tokens []FileToken) error {
 	if err := os.Rename(f.Name(), s.path); err != nil {
 		return fmt.Errorf("write tokens file: %w", err)
 	}
+	s.stamp = stampOf(s.path)
 	return nil
 }
 

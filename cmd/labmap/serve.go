@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	basemapURL := fs.String("basemap-url", "", "optional raster basemap tile URL with {z}/{x}/{y} (e.g. an OpenStreetMap server); off by default, so the map makes no request to another host")
 	tileCacheMB := fs.Int("tile-cache-mb", 256, "memory for cached vector tiles, in MiB; 0 turns the cache off")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	tokensFile := fs.String("tokens-file", "", "DEMO ONLY, in-memory store: a JSON file of token hashes (labmap token create --tokens-file); with --database-url tokens are in PostGIS")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,13 +62,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer store.Close()
 	st, _ := store.Status(ctx)
+	tokens, err := serveTokens(store, *tokensFile, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(store, log, api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20, BasemapURL: *basemapURL}),
+		Handler:           api.New(store, log, api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20, BasemapURL: *basemapURL, Tokens: tokens}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
