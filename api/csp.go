@@ -35,6 +35,11 @@ func pagePolicy(basemapURL string) string {
 	}, "; ")
 }
 
+// ogcPagePolicy is the Content-Security-Policy of the OGC API's HTML
+// pages (html.go): they have no script at all, one inline style sheet and
+// inline SVG maps, so nothing may load or run but that style.
+const ogcPagePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+
 // basemapSource is the CSP source of a basemap URL template: its scheme and
 // host, with a {s}-style subdomain placeholder as a wildcard
 // (https://{s}.tile.example/… → https://*.tile.example). A template whose

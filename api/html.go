@@ -68,6 +68,7 @@ func (s *Server) renderHTML(w http.ResponseWriter, page string, v any) error {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", ogcPagePolicy)
 	_, err := w.Write(buf.Bytes())
 	return err
 }
