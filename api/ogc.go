@@ -249,6 +249,9 @@ func (s *Server) collectionsList(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range collections() {
 		docs = append(docs, s.collectionDoc(r, c, lang, extent, rounds))
 	}
+	if hd := s.householdsListing(r, lang, extent, rounds); hd != nil {
+		docs = append(docs, hd)
+	}
 	doc := map[string]any{
 		"links": []link{
 			{baseURL(r) + "/collections", "self", mediaJSON, "Collections"},

@@ -68,6 +68,7 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r := mux.NewRouter()
 	// Tiles first: mux tries routes in order, each a regular expression, and
 	// a warm tile is otherwise little more than that search.
+	r.Handle("/tiles/households/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.householdTile)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/tiles/{layers}/{z:[0-9]+}/{x:[0-9]+}/{y:[0-9]+}.{ext:(?:mvt|pbf)}", s.handle(s.tile)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", s.handle(s.root)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/web/config.json", s.handle(s.webConfig)).Methods(http.MethodGet, http.MethodHead)
@@ -79,6 +80,10 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r.Handle("/api.html", s.handle(s.apiHTML)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/conformance", s.handle(s.conformance)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections", s.handle(s.collectionsList)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/households", s.handle(s.householdsCollection)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/households/queryables", s.handle(s.householdsQueryables)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/households/items", s.handle(s.householdsItems)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/collections/households/items/{feature}", s.handle(s.householdItem)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}", s.handle(s.collection)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}/queryables", s.handle(s.queryables)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/collections/{collection}/schema", s.handle(s.schema)).Methods(http.MethodGet, http.MethodHead)

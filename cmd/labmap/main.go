@@ -28,6 +28,7 @@ func commands() []command {
 		{"check", "check input files as an import would and print the villages' cleaning report; no database", runCheck},
 		{"tiles", "tiles seed: pre-warm a running server's tile cache", runTiles},
 		{"token", "manage bearer tokens (analyst, staff, admin): token create|list|revoke", runToken},
+		{"audit", "print the audit of household reads from PostGIS: --since 7d [--token NAME]", runAudit},
 		{"export", "export a collection as a styled GeoPackage for QGIS: --format gpkg --out FILE", runExport},
 		{"qgis-project", "write a QGIS project (.qgs/.qgz) whose styled layers read from a running server", runQGISProject},
 		{"demo", "write the demo dataset: real Pekalongan villages, synthetic households (households.csv, villages/zones/districts.geojson)", runDemo},
