@@ -215,17 +215,17 @@ type Value struct {
 }
 
 // Evaluate turns an area's measure sums into indicator values, applying the
-// sensitive-count rule: an illness or disability figure is withheld when it
-// rests on between 1 and k-1 people.
+// primary rule for sensitive figures: an illness or disability figure is
+// withheld when any count it reveals (a count's numerator; a rate's
+// numerator, denominator and their difference) is between 1 and k-1.
+// Complementary suppression (Disclosure) may withhold more.
 func Evaluate(sums *[NumMeasures]int64, dominantCause string, k int) []Value {
 	vals := make([]Value, len(Indicators))
+	small := rules.close(rules.small(sums, int64(k)))
 	for i, ind := range Indicators {
-		if ind.Sensitive {
-			base := sums[ind.SensitiveBase]
-			if base > 0 && base < int64(k) {
-				vals[i].Withheld = true
-				continue
-			}
+		if ind.Sensitive && rules.withheld(i, small) {
+			vals[i].Withheld = true
+			continue
 		}
 		switch ind.Kind {
 		case KindCount:

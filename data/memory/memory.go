@@ -24,12 +24,18 @@ var _ data.Store = (*Store)(nil)
 type Options struct {
 	// MinHouseholds is the suppression threshold k; zero means data.DefaultMinHouseholds.
 	MinHouseholds int
+	// PrimaryOnly turns complementary suppression off: only areas under k
+	// households and sensitive counts of 1..k-1 are hidden, so differences
+	// between published figures can reveal hidden ones. For fixtures too
+	// small to publish anything otherwise; never for a public server.
+	PrimaryOnly bool
 }
 
 // Store holds one aggregated dataset and swaps it atomically on Replace, so
 // queries never see a half-built dataset.
 type Store struct {
 	k       int
+	primary bool // Options.PrimaryOnly
 	state   atomic.Pointer[state]
 	version atomic.Int64
 	lists   featureLists
@@ -86,12 +92,64 @@ type state struct {
 	rounds                                    []data.RoundInfo
 	aggs                                      []roundAggs // indexed like rounds
 	householdIDs                              int
+	// disclosures holds each round's outcome of the disclosure rule,
+	// decided on first use (indexed like rounds).
+	disclosures []disclosure
+}
+
+// disclosure is one round's data.Disclosure, built once.
+type disclosure struct {
+	once sync.Once
+	d    *data.Disclosure
+	err  error
+}
+
+// disclosure runs the disclosure rule over round ri's areas the first time
+// the round is asked for: every level of the round is decided together,
+// since hiding a village may hide a district's other village or a hexagon.
+func (st *state) disclosure(ri, k int) (*data.Disclosure, error) {
+	e := &st.disclosures[ri]
+	e.once.Do(func() {
+		ra := &st.aggs[ri]
+		rs := &data.RoundSums{
+			Regency:      data.AreaSums{Code: st.region.Code, Sums: &ra.regency.sums},
+			ZoneVillages: map[string][]string{},
+			ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{},
+		}
+		for i, d := range st.districts {
+			rs.Districts = append(rs.Districts, data.AreaSums{Code: d.Code, Sums: &ra.districts[i].sums})
+		}
+		for i, v := range st.villages {
+			rs.Villages = append(rs.Villages, data.AreaSums{Code: v.Code, Parent: v.DistrictCode, Sums: &ra.villages[i].sums})
+		}
+		hexes := func(m map[uint64]*acc) []data.AreaSums {
+			out := make([]data.AreaSums, 0, len(m))
+			for c, a := range m {
+				out = append(out, data.AreaSums{Code: geo.CellString(c), Sums: &a.sums})
+			}
+			return out
+		}
+		for r := range ra.hexes {
+			rs.Hexagons[r] = hexes(ra.hexes[r])
+		}
+		for zi, z := range st.zones {
+			rs.Zones = append(rs.Zones, data.AreaSums{Code: z.ID, Sums: &ra.zones[zi].sums})
+			rs.ZoneVillages[z.ID] = z.VillageCodes
+			var zh [len(geo.Resolutions)][]data.AreaSums
+			for r := range zh {
+				zh[r] = hexes(ra.zoneHexes[zi][r])
+			}
+			rs.ZoneHexagons[z.ID] = &zh
+		}
+		e.d, e.err = data.Protect(rs, k)
+	})
+	return e.d, e.err
 }
 
 // New aggregates a dataset that data.CheckDataset has accepted: every
 // household has its village code and baseline status.
 func New(ds data.Dataset, opt Options) (*Store, error) {
-	s := &Store{k: opt.MinHouseholds}
+	s := &Store{k: opt.MinHouseholds, primary: opt.PrimaryOnly}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
@@ -201,6 +259,7 @@ func build(ds data.Dataset) (*state, error) {
 		}
 	}
 	st.householdIDs = len(ids)
+	st.disclosures = make([]disclosure, len(rounds))
 	st.cells = cellInfos(st)
 	st.villageBounds = bounds(len(ds.Villages), func(i int) orb.MultiPolygon { return ds.Villages[i].Geometry })
 	st.districtBounds = bounds(len(ds.Districts), func(i int) orb.MultiPolygon { return ds.Districts[i].Geometry })
@@ -362,6 +421,12 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		return nil, nil, err
 	}
 	round := st.rounds[ri].Round
+	var disc *data.Disclosure
+	if !s.primary {
+		if disc, err = st.disclosure(ri, s.k); err != nil {
+			return nil, nil, err
+		}
+	}
 	zi := -1
 	if q.Zone != "" {
 		var ok bool
@@ -399,8 +464,12 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		} else {
 			outline = nil
 		}
+		stats := data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k)
+		if !disc.Publish(&stats, q.Res, q.Zone) {
+			return
+		}
 		out = append(out, data.Area{
-			AreaStats: data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k),
+			AreaStats: stats,
 			Geometry:  outline,
 			Zones:     memberOf,
 		})

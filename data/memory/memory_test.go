@@ -162,13 +162,15 @@ func TestStatsFixture(t *testing.T) {
 		"disabled": 1.0, "disabled_assisted_rate": 1.0, "out_of_school": 1.0, "out_of_school_rate": 0.125,
 		"safe_water_rate": 0.6, "electricity_rate": 0.8, "dominant_cause": "illness",
 	}
-	// With k=5 the sensitive figures of A (3 ill, 1 disabled) are withheld.
-	villageA2k5 := want{}
+	// With k=3 A's disability figures (1 person) are withheld; its 3 ill,
+	// all treated, are not: 3 ill, 3 treated and 0 untreated are each 0 or
+	// at least k.
+	villageA2k3 := want{}
 	for k, v := range villageA2 {
-		villageA2k5[k] = v
+		villageA2k3[k] = v
 	}
-	for _, k := range []string{"chronic_ill", "chronic_ill_treated_rate", "disabled", "disabled_assisted_rate"} {
-		villageA2k5[k] = nil
+	for _, k := range []string{"disabled", "disabled_assisted_rate"} {
+		villageA2k3[k] = nil
 	}
 
 	tests := []struct {
@@ -187,7 +189,8 @@ func TestStatsFixture(t *testing.T) {
 		{"regency equals district", 1, data.StatsQuery{Level: data.LevelRegency}, "33.26", false, district2, 1},
 		{"zone is village A", 1, data.StatsQuery{Level: data.LevelZone}, "urban-kertijayan", false, villageA2, 1},
 		{"zone filter on villages", 1, data.StatsQuery{Level: data.LevelVillage, Zone: "urban-kertijayan"}, codeA, false, villageA2, 1},
-		{"k=5 withholds sensitive counts", 5, data.StatsQuery{Level: data.LevelVillage}, codeA, false, villageA2k5, 2},
+		{"k=3 withholds sensitive counts", 3, data.StatsQuery{Level: data.LevelVillage}, codeA, false, villageA2k3, 2},
+		{"k=5 hides village A too: district minus A would give B", 5, data.StatsQuery{Level: data.LevelVillage}, codeA, true, nil, 2},
 		{"k=5 suppresses small village", 5, data.StatsQuery{Level: data.LevelVillage}, codeB, true, nil, 2},
 	}
 	for _, tc := range tests {

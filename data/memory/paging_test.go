@@ -64,7 +64,7 @@ func TestFeaturesCursorWalk(t *testing.T) {
 		{"villages by rate descending, nulls last", data.FeatureQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage},
 			SortBy: []data.SortKey{{Property: "chronic_ill_treated_rate", Desc: true}}}, 23},
 		{"hexagons by suppressed then zone descending", data.FeatureQuery{StatsQuery: data.StatsQuery{Level: data.LevelHexagon, Res: 9},
-			SortBy: []data.SortKey{{Property: "suppressed"}, {Property: "zone", Desc: true}}}, 101},
+			SortBy: []data.SortKey{{Property: "suppressed"}, {Property: "zone", Desc: true}}}, 7},
 		{"filtered districts by cause", data.FeatureQuery{StatsQuery: data.StatsQuery{Level: data.LevelDistrict}, Filter: filter,
 			SortBy: []data.SortKey{{Property: "dominant_cause"}, {Property: "households", Desc: true}}}, 4},
 	} {

@@ -17,16 +17,19 @@ var _ data.FeatureStore = (*Store)(nil)
 // queryableSQL is the SQL expression of a queryable over the aggregate row
 // a: the value the API publishes, so NULL when the area is suppressed or the
 // figure withheld; a filter or sort can never reveal what a map hides. k is
-// the store's own threshold, an integer formatted here, never request data.
-func queryableSQL(level data.Level, name string, k int) (string, bool) {
+// the store's own threshold, an integer formatted here, never request data;
+// hid names the bind parameters that list what complementary suppression
+// hides (see hiddenParams).
+func queryableSQL(level data.Level, name string, k int, hid hiddenParams) (string, bool) {
 	ks := strconv.Itoa(k)
+	published := "(a.m_households >= " + ks + " AND a.code NOT IN (SELECT unnest(" + hid.areas + "::text[])))"
 	switch name {
 	case "code":
 		return "a.code", true
 	case "name":
 		return "a.name", true
 	case "suppressed":
-		return "(a.m_households < " + ks + ")", true
+		return "(NOT " + published + ")", true
 	case "district_code":
 		return "a.district_code", level == data.LevelVillage
 	case "kind":
@@ -55,10 +58,19 @@ func queryableSQL(level data.Level, name string, k int) (string, bool) {
 		return "", false
 	}
 	ind := data.Indicators[i]
-	cond := "a.m_households >= " + ks
+	cond := published
 	if ind.Sensitive {
-		base := "a." + measureCol(ind.SensitiveBase)
-		cond += " AND NOT (" + base + " > 0 AND " + base + " < " + ks + ")"
+		// The primary rule, as data.Evaluate has it: every count the
+		// figure reveals is 0 or at least k.
+		for _, q := range data.RevealedCounts(i) {
+			v := "a." + measureCol(q[0])
+			if q[1] >= 0 {
+				v = "(" + v + " - a." + measureCol(q[1]) + ")"
+			}
+			cond += " AND (" + v + " = 0 OR " + v + " >= " + ks + ")"
+		}
+		// Indicator keys are the registry's own identifiers.
+		cond += " AND ('" + ind.Key + "|' || a.code) NOT IN (SELECT unnest(" + hid.withheld + "::text[]))"
 	}
 	var expr string
 	switch ind.Kind {
@@ -70,6 +82,34 @@ func queryableSQL(level data.Level, name string, k int) (string, bool) {
 		expr = "a.dominant_cause"
 	}
 	return "(CASE WHEN " + cond + " THEN " + expr + " END)", true
+}
+
+// hiddenParams names the two bind parameters (text arrays) that carry what
+// complementary suppression hides at one level and round: the codes of
+// hidden areas, and "indicator|code" for withheld figures. The primary rule
+// is plain SQL; only these few extra cells travel as parameters, and
+// NOT IN (SELECT unnest(...)) lets PostgreSQL hash them once per query.
+type hiddenParams struct {
+	areas, withheld string
+}
+
+// addHidden appends the hidden lists of q to args and names them.
+func addHidden(disc *data.Disclosure, q data.StatsQuery, args []any) (hiddenParams, []any) {
+	areas, inds := disc.Hidden(q.Level, q.Res, q.Zone)
+	var withheld []string
+	for i, codes := range inds {
+		for _, c := range codes {
+			withheld = append(withheld, data.Indicators[i].Key+"|"+c)
+		}
+	}
+	if areas == nil {
+		areas = []string{}
+	}
+	if withheld == nil {
+		withheld = []string{}
+	}
+	args = append(args, areas, withheld)
+	return hiddenParams{areas: fmt.Sprintf("$%d", len(args)-1), withheld: fmt.Sprintf("$%d", len(args))}, args
 }
 
 // Features answers an OGC API items query in SQL: the level's filter, the
@@ -104,8 +144,16 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if err != nil {
 			return err
 		}
+		disc, err := s.disclosure(ctx, round)
+		if err != nil {
+			return err
+		}
 		args := []any{string(round), q.Zone, q.Res}
-		where := filter
+		var hid hiddenParams
+		hid, args = addHidden(disc, q.StatsQuery, args)
+		// Both lists are named in every query, so their types are known
+		// even when no filter or sort key reads them.
+		where := filter + " AND cardinality(" + hid.areas + "::text[]) + cardinality(" + hid.withheld + "::text[]) >= 0"
 		if q.Bound != nil {
 			n := len(args)
 			args = append(args, q.Bound.Min[0], q.Bound.Min[1], q.Bound.Max[0], q.Bound.Max[1])
@@ -113,7 +161,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			where += " AND a.geom && " + env + " AND ST_Intersects(a.geom, " + env + ")"
 		}
 		if q.Filter != nil {
-			col := func(name string) (string, bool) { return queryableSQL(q.Level, name, s.k) }
+			col := func(name string) (string, bool) { return queryableSQL(q.Level, name, s.k, hid) }
 			var sql string
 			sql, args, err = cql.SQL(q.Filter, col, "a.geom", args)
 			if err != nil {
@@ -138,7 +186,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		var order []string
 		exprs := make([]string, len(q.SortBy))
 		for i, k := range q.SortBy {
-			expr, err := s.sortExpr(q.Level, k.Property)
+			expr, err := s.sortExpr(q.Level, k.Property, hid)
 			if err != nil {
 				return err
 			}
@@ -173,7 +221,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			return err
 		}
 		var last *data.Area
-		if err := scanAreas(rows, q.Level, round, s.k, true, outlines, func(a *data.Area) error {
+		if err := scanAreas(rows, q.StatsQuery, round, s.k, disc, true, outlines, func(a *data.Area) error {
 			sent, last = true, a
 			a.Zones = members[a.Code]
 			return fn(a)
@@ -203,8 +251,8 @@ func cursorOf(keys []data.SortKey, a *data.Area) data.Cursor {
 }
 
 // sortExpr is the SQL of a sort key, in the byte order Go sorts strings in.
-func (s *Store) sortExpr(level data.Level, name string) (string, error) {
-	expr, ok := queryableSQL(level, name, s.k)
+func (s *Store) sortExpr(level data.Level, name string, hid hiddenParams) (string, error) {
+	expr, ok := queryableSQL(level, name, s.k, hid)
 	if !ok {
 		return "", fmt.Errorf("%w: sortby: unknown queryable %q", data.ErrInvalidQuery, name)
 	}

@@ -30,13 +30,19 @@ import (
 type Options struct {
 	// MinHouseholds is the suppression threshold k; zero means data.DefaultMinHouseholds.
 	MinHouseholds int
-	Log           *slog.Logger
+	// PrimaryOnly turns complementary suppression off: only areas under k
+	// households and sensitive counts of 1..k-1 are hidden, so differences
+	// between published figures can reveal hidden ones. For fixtures too
+	// small to publish anything otherwise; never for a public server.
+	PrimaryOnly bool
+	Log         *slog.Logger
 }
 
 // Store reads aggregates from PostGIS through a connection pool.
 type Store struct {
 	pool     *pgxpool.Pool
 	k        int
+	primary  bool // Options.PrimaryOnly
 	log      *slog.Logger
 	schemaOK atomic.Bool
 
@@ -47,8 +53,10 @@ type Store struct {
 	counts       countCache
 	// zoneMemberCache holds the areas' zones for Features (zonemembers.go).
 	zoneMemberCache zoneMemberCache
-	stop            context.CancelFunc
-	stopped         chan struct{}
+	// disclosures holds the disclosure rule's outcome per round (disclosure.go).
+	disclosures disclosureCache
+	stop        context.CancelFunc
+	stopped     chan struct{}
 }
 
 // querier is what a pool, a connection and a transaction have in common.
@@ -72,7 +80,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
-	s := &Store{pool: pool, k: opt.MinHouseholds, log: opt.Log, stopped: make(chan struct{})}
+	s := &Store{pool: pool, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{})}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
@@ -349,6 +357,10 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err := s.checkZone(ctx, db, q.Zone); err != nil {
 			return err
 		}
+		disc, err := s.disclosure(ctx, round)
+		if err != nil {
+			return err
+		}
 		args := []any{string(round), q.Zone, q.Res}
 		if bound != nil {
 			args = append(args, bound.Min[0], bound.Min[1], bound.Max[0], bound.Max[1])
@@ -357,7 +369,7 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err != nil {
 			return err
 		}
-		return scanAreas(rows, q.Level, round, s.k, bound != nil, outlines, func(a *data.Area) error {
+		return scanAreas(rows, q, round, s.k, disc, bound != nil, outlines, func(a *data.Area) error {
 			out = append(out, *a)
 			return nil
 		})
@@ -426,9 +438,11 @@ type roundsEntry struct {
 }
 
 // scanAreas reads rows of area columns, measure sums, dominant cause and (with
-// outlines) the outline key, and hands each area to fn. Areas without an
-// outline are skipped when outlines are wanted: maps cannot draw them.
-func scanAreas(rows pgx.Rows, level data.Level, round data.Round, k int, withOutline bool, outlines *outlineSet, fn func(a *data.Area) error) error {
+// outlines) the outline key, and hands each area to fn as the public may see
+// it (disc decides). Areas without an outline are skipped when outlines are
+// wanted: maps cannot draw them.
+func scanAreas(rows pgx.Rows, q data.StatsQuery, round data.Round, k int, disc *data.Disclosure, withOutline bool, outlines *outlineSet, fn func(a *data.Area) error) error {
+	level := q.Level
 	defer rows.Close()
 	var sums [data.NumMeasures]int64
 	dest := make([]any, 0, 5+data.NumMeasures)
@@ -446,6 +460,9 @@ func scanAreas(rows pgx.Rows, level data.Level, round data.Round, k int, withOut
 			return err
 		}
 		a := data.Area{AreaStats: data.NewAreaStats(level, code, name, parent, round, &sums, cause, k)}
+		if !disc.Publish(&a.AreaStats, q.Res, q.Zone) {
+			continue
+		}
 		if withOutline {
 			var err error
 			if a.Geometry, err = outlines.of(level, outlineKey); err != nil {
