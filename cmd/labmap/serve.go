@@ -55,7 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
 	} else {
-		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
+		store, err = serveMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds, *tokensFile)
 	}
 	if err != nil {
 		return err
@@ -95,40 +95,62 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// serveMemory is the in-memory store of `labmap serve`. With a tokens file
+// it also keeps the dataset's households and serves them to staff tokens;
+// without one it keeps none, so no token can reach a household.
+func serveMemory(ctx context.Context, log *slog.Logger, files *inputFiles, demoHouseholds int, seed uint64, k int, tokensFile string) (data.Store, error) {
+	store, ds, err := loadMemoryDataset(ctx, log, files, demoHouseholds, seed, k)
+	if err != nil {
+		return nil, err
+	}
+	if tokensFile == "" {
+		return store, nil
+	}
+	log.Warn("DEMO household layer: staff tokens of the tokens file see households; the audit is this log and an in-memory list, lost on restart")
+	return memory.WithHouseholds(store, ds, log), nil
+}
+
 // loadMemory builds the in-memory store from files, or from the built-in
 // demo dataset when no files are given.
 func loadMemory(ctx context.Context, log *slog.Logger, files *inputFiles, demoHouseholds int, seed uint64, k int) (*memory.Store, error) {
+	store, _, err := loadMemoryDataset(ctx, log, files, demoHouseholds, seed, k)
+	return store, err
+}
+
+// loadMemoryDataset is loadMemory that also returns the dataset the store
+// was built from, for the household layer, which the store does not keep.
+func loadMemoryDataset(ctx context.Context, log *slog.Logger, files *inputFiles, demoHouseholds int, seed uint64, k int) (*memory.Store, data.Dataset, error) {
 	start := time.Now()
 	var ds data.Dataset
 	var err error
 	source := "built-in demo"
 	if files.Households != "" || files.Villages != "" {
 		if files.Households == "" || files.Villages == "" {
-			return nil, errors.New("--households and --villages go together (and --zones, --districts optionally)")
+			return nil, data.Dataset{}, errors.New("--households and --villages go together (and --zones, --districts optionally)")
 		}
 		if ds, err = data.LoadFiles(ctx, files.Files, files.opt); err != nil {
-			return nil, err
+			return nil, data.Dataset{}, err
 		}
 		data.LogCoverage(log, files.Villages, ds.Coverage)
 		ds.Region = files.region()
 		source = files.Households
 	} else {
 		if ds, err = demo.Generate(demo.Options{Households: demoHouseholds, Seed: seed}); err != nil {
-			return nil, fmt.Errorf("build demo dataset: %w", err)
+			return nil, data.Dataset{}, fmt.Errorf("build demo dataset: %w", err)
 		}
 		if err := data.CheckDataset(&ds, "demo households"); err != nil {
-			return nil, fmt.Errorf("check demo dataset: %w", err)
+			return nil, data.Dataset{}, fmt.Errorf("check demo dataset: %w", err)
 		}
 	}
 	store, err := memory.New(ds, memory.Options{MinHouseholds: k})
 	if err != nil {
-		return nil, err
+		return nil, data.Dataset{}, err
 	}
 	st, _ := store.Status(ctx)
 	log.Info("dataset loaded", "store", st.Store, "source", source, "villages", len(ds.Villages),
 		"zones", len(ds.Zones), "rows", len(ds.Households), "households", st.Households,
 		"dataset_version", st.DatasetVersion, "took", time.Since(start).Round(time.Millisecond))
-	return store, nil
+	return store, ds, nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
