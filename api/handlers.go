@@ -279,9 +279,11 @@ func writeString(buf *bytes.Buffer, s string) {
 }
 
 // suppressedReason explains hidden figures to the people who will read them.
+// It is one text for both causes: saying which one hid an area would tell
+// that an area hidden to protect a neighbour has at least k households.
 var suppressedReason = data.Text{
-	ID: "disembunyikan: kurang dari %d rumah tangga",
-	EN: "hidden: fewer than %d households",
+	ID: "disembunyikan: kurang dari %d rumah tangga, atau untuk melindungi wilayah lain yang disembunyikan",
+	EN: "hidden: fewer than %d households, or to protect another hidden area",
 }
 
 // appendArea writes one area as a flat JSON object: the indicators sit beside

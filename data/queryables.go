@@ -17,7 +17,7 @@ func Queryables(level Level) []Queryable {
 		{"code", cql.TypeString, Text{ID: "Kode wilayah", EN: "Area code"}},
 		{"name", cql.TypeString, Text{ID: "Nama wilayah", EN: "Area name"}},
 		{"zone", cql.TypeString, Text{ID: "Zona laboratorium kemiskinan (id)", EN: "Poverty lab zone (id)"}},
-		{"suppressed", cql.TypeBool, Text{ID: "Disembunyikan: kurang dari k rumah tangga", EN: "Hidden: fewer than k households"}},
+		{"suppressed", cql.TypeBool, Text{ID: "Disembunyikan: kurang dari k rumah tangga, atau untuk melindungi wilayah lain", EN: "Hidden: fewer than k households, or to protect another hidden area"}},
 	}
 	switch level {
 	case LevelVillage:

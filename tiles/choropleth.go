@@ -93,10 +93,10 @@ func Classify(ctx context.Context, store data.Store, q StyleQuery) (Choropleth, 
 	return NewChoropleth(data.Indicators[i], areas, q.Lang, q.MinHouseholds), nil
 }
 
-// SuppressedLabel is the legend label of areas hidden for having fewer
-// than k households.
+// SuppressedLabel is the legend label of hidden areas: fewer than k
+// households, or hidden so that another hidden area cannot be derived.
 func (c Choropleth) SuppressedLabel() string {
-	return strings.Replace(data.Text{ID: "disembunyikan: kurang dari K rumah tangga", EN: "hidden: fewer than K households"}.In(c.Lang),
+	return strings.Replace(data.Text{ID: "disembunyikan: kurang dari K rumah tangga, atau melindungi wilayah lain", EN: "hidden: fewer than K households, or protecting another area"}.In(c.Lang),
 		"K", strconv.Itoa(c.MinHouseholds), 1)
 }
 
