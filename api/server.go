@@ -54,6 +54,14 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 // newHandler is New serving the web map from dist, so that tests can check
 // fingerprints and caching on files of their own.
 func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) http.Handler {
+	s := newServer(store, log, opt, dist)
+	// Authentication sits outside the request log, so that a request with
+	// a token in its URL is refused before its URL is logged.
+	return s.recoverPanics(securityHeaders(newAuthenticator(s.opt.Tokens, log, s.opt.Now).wrap(s.logRequests(gzipResponses(s.routes())))))
+}
+
+// newServer builds the server newHandler routes to.
+func newServer(store data.Store, log *slog.Logger, opt Options, dist fs.FS) *Server {
 	if opt.MinHouseholds <= 0 {
 		opt.MinHouseholds = data.DefaultMinHouseholds
 	}
@@ -65,6 +73,12 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	if s.glyphs, err = glyphs.New(); err != nil {
 		log.Error("map labels have no fonts", "err", err)
 	}
+	return s
+}
+
+// routes is the router of every endpoint; the privacy probe test walks it,
+// so that a new route cannot escape the probe.
+func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
 	// Tiles first: mux tries routes in order, each a regular expression, and
 	// a warm tile is otherwise little more than that search.
@@ -106,9 +120,7 @@ func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) htt
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
 	})
-	// Authentication sits outside the request log, so that a request with
-	// a token in its URL is refused before its URL is logged.
-	return s.recoverPanics(securityHeaders(newAuthenticator(opt.Tokens, log, opt.Now).wrap(s.logRequests(gzipResponses(r)))))
+	return r
 }
 
 // root is shared by the web map and the OGC API landing page: a browser
