@@ -22,6 +22,10 @@ export const T = {
     neutral: "netral", other: "lainnya", zoneOutline: "Batas laboratorium kemiskinan", sea: "Laut",
     surveyRound: "Putaran survei", scale: "Skala", north: "U", exportedBy: "labmap",
     changeNeutral: "biru = turun, ungu = naik (tidak ada arah baik/buruk)",
+    staffSignIn: "Masuk staf", signIn: "Masuk", signOut: "Keluar", token: "Token staf", signedInAs: "Masuk sebagai",
+    signInFailed: "Token tidak diterima.", household: "Rumah tangga", headName: "Kepala rumah tangga",
+    povertyStatus: "Status", members: "Anggota", village: "Desa/kelurahan",
+    status_extreme: "miskin ekstrem", status_poor: "miskin", status_vulnerable: "rentan miskin", status_non_poor: "tidak miskin",
   },
   en: {
     title: "Poverty Lab Map", indicator: "Indicator", level: "Level",
@@ -42,6 +46,10 @@ export const T = {
     neutral: "neutral", other: "other", zoneOutline: "Poverty lab boundary", sea: "Sea",
     surveyRound: "Survey round", scale: "Scale", north: "N", exportedBy: "labmap",
     changeNeutral: "blue = down, purple = up (neither is good or bad)",
+    staffSignIn: "Staff sign-in", signIn: "Sign in", signOut: "Sign out", token: "Staff token", signedInAs: "Signed in as",
+    signInFailed: "Token not accepted.", household: "Household", headName: "Head of household",
+    povertyStatus: "Status", members: "Members", village: "Village",
+    status_extreme: "extremely poor", status_poor: "poor", status_vulnerable: "vulnerable", status_non_poor: "not poor",
   },
 };
 

@@ -15,13 +15,17 @@ import { renderLegend, legendExtras } from "./legend.js";
 import { showArea, showFigures, renderAbout, KEY_FIGURES } from "./panel.js";
 import { setupSearch } from "./search.js";
 import { exportPNG } from "./present.js";
+import { setupStaff, authHeaders, transformRequest } from "./staff.js";
 
 const parsed = parseHash(location.hash);
 const state = { ...parsed, selected: null, presenting: false };
-let map, signal;
+let map, signal, staff;
 
 async function getJSON(path) {
-  const r = await fetch(path, { headers: { Accept: "application/json" } });
+  const headers = authHeaders({ Accept: "application/json" });
+  const r = await fetch(path, { headers });
+  // A token that stopped working (expired, revoked) signs out: the public map goes on.
+  if (r.status === 401 && headers.Authorization && staff) { staff.expired(); return getJSON(path); }
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
 }
@@ -259,6 +263,7 @@ function refresh() {
       map.getSource("labmap").setUrl(url);
       await new Promise((resolve) => map.once("idle", resolve));
     }
+    staff?.setRound(state.round);
     await applyChoropleth();
     await showZoneFigures();
     writeHash();
@@ -364,6 +369,7 @@ async function start() {
     bounds: view ? undefined : ctx.extent, fitBoundsOptions: { padding: 20 },
     center: view ? [view.lng, view.lat] : undefined, zoom: view ? view.zoom : undefined,
     canvasContextAttributes: { preserveDrawingBuffer: true }, maxZoom: 17, dragRotate: false, pitchWithRotate: false,
+    transformRequest,
   });
   map.touchZoomRotate.disableRotation();
   ctx.labels = fonts ? LABEL_LAYERS : [];
@@ -433,10 +439,12 @@ async function start() {
     await loadIndicators();
     await loadVillages();
     translateStatic();
+    staff?.retranslate();
     await applyChoropleth();
     await showZoneFigures();
     writeHash();
   }));
+  staff = setupStaff(ctx, signal.track);
   $("present").addEventListener("click", () => setPresenting(true));
   $("exit").addEventListener("click", () => setPresenting(false));
   $("save").addEventListener("click", () => exportPNG(ctx, "slide"));
