@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -118,11 +119,12 @@ registry = {i["key"]: i for i in get_json("/api/indicators?lang=id")["indicators
 # 1. Every collection loads whole, with the right field types, loaded as
 # the downloaded project loads it (its data source: the hexagon layers ask
 # for the largest hexagons first, see qgis/project.go).
-# QGIS 3.22 types fields from the first page only (items?limit=10), so a
-# field must be typed right wherever it has a value anywhere in the
-# collection; a field withheld in every feature (null or absent
-# everywhere) has no value for QGIS 3.22 to type it from, and is reported,
-# not passed.
+# QGIS 3.22 types fields from its first page only (items?limit=10 with the
+# layer URL's query), so a field must be typed right whenever it has a value
+# in that page. A figure the privacy rule withholds in all ten features has
+# no value for QGIS 3.22 to type it from (it becomes a String): that is
+# reported as a note naming the field, never passed silently, and newer
+# QGIS types it from the Part 5 schema checked above.
 project_sources = {
     ml.findtext("id"): ml.findtext("datasource")
     for ml in ET.fromstring(get("/qgis/labmap.qgs?indicator=poverty_rate")).iter("maplayer")
@@ -163,6 +165,10 @@ for cdoc in collections_doc:
     everything = get_json(f"/collections/{cid}/items?f=json&limit=all")
     matched = everything["numberMatched"]
     has_value = {k for f in everything["features"] for k, v in f["properties"].items() if v is not None}
+    # The page QGIS 3.22 types the layer from: the layer URL's query, limit 10.
+    layer_query = urllib.parse.urlsplit(source.split("url='", 1)[1].split("'", 1)[0]).query
+    first = get_json(f"/collections/{cid}/items?f=json&limit=10" + ("&" + layer_query if layer_query else ""))
+    in_first = {k for f in first["features"] for k, v in f["properties"].items() if v is not None}
     layer = QgsVectorLayer(source, cid, "OAPIF")
     if not layer.isValid():
         check(False, f"{cid}: OAPIF layer invalid: {layer.error().summary()}")
@@ -171,10 +177,13 @@ for cdoc in collections_doc:
     check(layer.featureCount() == matched and fetched == matched and len(everything["features"]) == matched,
           f"{cid}: featureCount {layer.featureCount()}, fetched {fetched}, numberMatched {matched}")
     fields = layer.fields()
-    wrong, withheld = [], []
+    wrong, withheld, unseen = [], [], []
     for key, p in props.items():
         if key not in has_value:
             withheld.append(key)
+            continue
+        if key not in in_first:
+            unseen.append(key)
             continue
         want = {QVariant.Date} if p.get("format") == "date" else SCHEMA_TYPES[p["type"]]
         # The schema and the indicator registry must agree on an indicator.
@@ -185,11 +194,19 @@ for cdoc in collections_doc:
             wrong.append(f"{key} missing")
         elif fields.at(i).type() not in want:
             wrong.append(f"{key} is {fields.at(i).typeName()}, not {p['type']}")
-    checked_n = len(props) - len(withheld)
+    checked_n = len(props) - len(withheld) - len(unseen)
     # Only figures are withheld; an area always has its identity.
     check(all(k in registry for k in withheld), f"{cid}: only indicators lack values everywhere: {withheld}")
+    check(all(k in registry and registry[k].get("sensitive") for k in unseen),
+          f"{cid}: only withheld sensitive figures lack a value in QGIS's first page: {unseen}")
     check(not wrong and checked_n > 0,
-          f"{cid}: field types of the {checked_n} properties with a value anywhere ({time.time() - t:.1f} s) {wrong}")
+          f"{cid}: field types of the {checked_n} properties with a value in QGIS's first page ({time.time() - t:.1f} s) {wrong}")
+    for key in unseen:
+        i = fields.indexFromName(key)
+        got = fields.at(i).typeName() if i >= 0 else "missing"
+        note = f"{cid}: {key} is withheld in all of QGIS 3.22's first 10 features, so QGIS 3.22 types it {got} (the schema says number)"
+        notes.append(note)
+        print("note " + note, flush=True)
     for key in withheld:
         note = f"{cid}: {key} withheld everywhere, type not checkable in QGIS 3.22"
         notes.append(note)
