@@ -260,46 +260,11 @@ func (s *Server) parseHouseholds(r *http.Request, p auth.Principal) (*households
 		}
 		req.q.After = string(id)
 	}
-	if v := vals.Get("crs"); v != "" {
-		var ok bool
-		if req.crs, ok = parseCRS(v); !ok {
-			return nil, badRequest("parameter crs: %q is not one of %s", v, strings.Join(crsURIs, ", "))
-		}
+	if req.crs, req.q.Bound, err = parsePlace(vals); err != nil {
+		return nil, err
 	}
-	if v := vals.Get("bbox"); v != "" {
-		bcrs, ok := parseCRS(vals.Get("bbox-crs"))
-		if !ok {
-			return nil, badRequest("parameter bbox-crs: %q is not one of %s", vals.Get("bbox-crs"), strings.Join(crsURIs, ", "))
-		}
-		b, err := parseBBox(v, bcrs)
-		if err != nil {
-			return nil, err
-		}
-		req.q.Bound = &b
-	} else if vals.Get("bbox-crs") != "" {
-		return nil, badRequest("parameter bbox-crs: given without bbox")
-	}
-	if fl := vals.Get("filter-lang"); fl != "" && fl != "cql2-text" {
-		return nil, badRequest("parameter filter-lang: %q is not supported (use cql2-text)", fl)
-	}
-	if fc := vals.Get("filter-crs"); fc != "" {
-		if c, _ := parseCRS(fc); c != crs84 {
-			return nil, badRequest("parameter filter-crs: only %s is supported", crs84)
-		}
-	}
-	if v := vals.Get("filter"); v != "" {
-		conditions = append(conditions, "("+v+")")
-	}
-	if len(conditions) > 0 {
-		slices.Sort(conditions)
-		e, err := cql.Parse(strings.Join(conditions, " AND "))
-		if err != nil {
-			return nil, badRequest("parameter filter: %v", err)
-		}
-		if err := cql.Check(e, types); err != nil {
-			return nil, badRequest("parameter filter: %v", err)
-		}
-		req.q.Filter = e
+	if req.q.Filter, err = parseFilter(vals, conditions, types); err != nil {
+		return nil, err
 	}
 	return req, nil
 }

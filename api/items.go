@@ -97,24 +97,8 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 		}
 		req.q.Offset = n
 	}
-	if v := q.Get("crs"); v != "" {
-		var ok bool
-		if req.crs, ok = parseCRS(v); !ok {
-			return nil, badRequest("parameter crs: %q is not one of %s", v, strings.Join(crsURIs, ", "))
-		}
-	}
-	if v := q.Get("bbox"); v != "" {
-		bcrs, ok := parseCRS(q.Get("bbox-crs"))
-		if !ok {
-			return nil, badRequest("parameter bbox-crs: %q is not one of %s", q.Get("bbox-crs"), strings.Join(crsURIs, ", "))
-		}
-		b, err := parseBBox(v, bcrs)
-		if err != nil {
-			return nil, err
-		}
-		req.q.Bound = &b
-	} else if q.Get("bbox-crs") != "" {
-		return nil, badRequest("parameter bbox-crs: given without bbox")
+	if req.crs, req.q.Bound, err = parsePlace(q); err != nil {
+		return nil, err
 	}
 	if err := s.parseRound(r, &req.q.StatsQuery); err != nil {
 		return nil, err
@@ -143,6 +127,43 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 			return nil, err
 		}
 	}
+	if req.q.Filter, err = parseFilter(q, conditions, types); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// parsePlace reads the answer's crs (CRS84 when not given) and the bbox
+// with its bbox-crs, shared by every items endpoint.
+func parsePlace(q url.Values) (crs string, bound *orb.Bound, err error) {
+	crs = crs84
+	if v := q.Get("crs"); v != "" {
+		var ok bool
+		if crs, ok = parseCRS(v); !ok {
+			return "", nil, badRequest("parameter crs: %q is not one of %s", v, strings.Join(crsURIs, ", "))
+		}
+	}
+	if v := q.Get("bbox"); v != "" {
+		bcrs, ok := parseCRS(q.Get("bbox-crs"))
+		if !ok {
+			return "", nil, badRequest("parameter bbox-crs: %q is not one of %s", q.Get("bbox-crs"), strings.Join(crsURIs, ", "))
+		}
+		b, err := parseBBox(v, bcrs)
+		if err != nil {
+			return "", nil, err
+		}
+		return crs, &b, nil
+	}
+	if q.Get("bbox-crs") != "" {
+		return "", nil, badRequest("parameter bbox-crs: given without bbox")
+	}
+	return crs, nil, nil
+}
+
+// parseFilter joins the filter parameter (CQL2 text) with the conditions
+// made from name=value parameters and checks the result against the
+// queryables' types; nil when there is none.
+func parseFilter(q url.Values, conditions []string, types map[string]cql.Type) (cql.Expr, error) {
 	if fl := q.Get("filter-lang"); fl != "" && fl != "cql2-text" {
 		return nil, badRequest("parameter filter-lang: %q is not supported (use cql2-text)", fl)
 	}
@@ -152,23 +173,25 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 		}
 	}
 	if v := q.Get("filter"); v != "" {
+		// Parsed alone first, so that its error points into what the
+		// client wrote rather than into the joined conditions.
 		if _, err := cql.Parse(v); err != nil {
 			return nil, badRequest("parameter filter: %v", err)
 		}
 		conditions = append(conditions, "("+v+")")
 	}
-	if len(conditions) > 0 {
-		slices.Sort(conditions)
-		e, err := cql.Parse(strings.Join(conditions, " AND "))
-		if err != nil {
-			return nil, badRequest("parameter filter: %v", err)
-		}
-		if err := cql.Check(e, types); err != nil {
-			return nil, badRequest("parameter filter: %v", err)
-		}
-		req.q.Filter = e
+	if len(conditions) == 0 {
+		return nil, nil
 	}
-	return req, nil
+	slices.Sort(conditions)
+	e, err := cql.Parse(strings.Join(conditions, " AND "))
+	if err != nil {
+		return nil, badRequest("parameter filter: %v", err)
+	}
+	if err := cql.Check(e, types); err != nil {
+		return nil, badRequest("parameter filter: %v", err)
+	}
+	return e, nil
 }
 
 // literal turns a property-filter value into a CQL2 literal of the queryable's type.
