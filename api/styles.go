@@ -46,22 +46,22 @@ func (s *Server) styleRequest(r *http.Request) (tiles.StyleQuery, tiles.Layer, e
 	return q, layer, nil
 }
 
-// classify answers a style request's classification, turning the store's
-// refusal of a round or zone into a 400 that names it.
-func (s *Server) classify(r *http.Request, q tiles.StyleQuery) (tiles.Choropleth, error) {
+// classify parses a style request and classifies its areas, turning the
+// store's refusal of a round or zone into a 400 that names it.
+func (s *Server) classify(r *http.Request) (tiles.StyleQuery, tiles.Layer, tiles.Choropleth, error) {
+	q, layer, err := s.styleRequest(r)
+	if err != nil {
+		return q, layer, tiles.Choropleth{}, err
+	}
 	ch, err := tiles.Classify(r.Context(), s.store, q)
 	if errors.Is(err, data.ErrInvalidQuery) {
-		return ch, badRequest("%v", err)
+		err = badRequest("%v", err)
 	}
-	return ch, err
+	return q, layer, ch, err
 }
 
 func (s *Server) mapStyle(w http.ResponseWriter, r *http.Request) error {
-	q, layer, err := s.styleRequest(r)
-	if err != nil {
-		return err
-	}
-	ch, err := s.classify(r, q)
+	_, layer, ch, err := s.classify(r)
 	if err != nil {
 		return err
 	}
@@ -84,11 +84,7 @@ func collectionName(q tiles.StyleQuery, layer tiles.Layer) string {
 }
 
 func (s *Server) qmlStyle(w http.ResponseWriter, r *http.Request) error {
-	q, _, err := s.styleRequest(r)
-	if err != nil {
-		return err
-	}
-	ch, err := s.classify(r, q)
+	q, _, ch, err := s.classify(r)
 	if err != nil {
 		return err
 	}
@@ -100,11 +96,7 @@ func (s *Server) qmlStyle(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sldStyle(w http.ResponseWriter, r *http.Request) error {
-	q, layer, err := s.styleRequest(r)
-	if err != nil {
-		return err
-	}
-	ch, err := s.classify(r, q)
+	q, layer, ch, err := s.classify(r)
 	if err != nil {
 		return err
 	}
