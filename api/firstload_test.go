@@ -2,7 +2,6 @@ package api
 
 import (
 	"math"
-	"os"
 	"strings"
 	"testing"
 )
@@ -17,16 +16,7 @@ const firstLoadBudget = 450 * 1024
 // now (gzip, fields=), and holds the second to the budget. It reports the
 // numbers; run with -v to see them per request.
 func TestFirstLoadBytes(t *testing.T) {
-	wa, err := newWebAssets(webDist())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wa.index == nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the web map is not built (api/web/dist/index.html missing)")
-		}
-		t.Skip("the web map is not built; run npm run build in api/web")
-	}
+	builtWeb(t)
 	srv, store := demoServer(t)
 	page := fetch(t, srv.URL+"/", "Accept", "text/html")
 	var assets []string

@@ -325,16 +325,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 // TestBuiltPageHasNoInlineScript checks the map built into this binary:
 // a page whose scripts all come from files can live under script-src 'self'.
 func TestBuiltPageHasNoInlineScript(t *testing.T) {
-	wa, err := newWebAssets(webDist())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wa.index == nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the web map is not built (api/web/dist/index.html missing)")
-		}
-		t.Skip("the web map is not built; run npm run build in api/web")
-	}
+	wa := builtWeb(t)
 	body := string(wa.index.body)
 	for _, m := range regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`).FindAllStringSubmatch(body, -1) {
 		if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
@@ -458,4 +449,21 @@ func TestGlyphEndpoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// builtWeb is the embedded web map; a test that needs it fails in CI when
+// it is not built, and skips loudly elsewhere.
+func builtWeb(t *testing.T) *webAssets {
+	t.Helper()
+	wa, err := newWebAssets(webDist())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wa.index == nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the web map is not built (api/web/dist/index.html missing)")
+		}
+		t.Skip("the web map is not built; run npm run build in api/web")
+	}
+	return wa
 }
