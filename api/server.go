@@ -114,6 +114,8 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/styles/{indicator}.qml", s.handle(s.qmlStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/styles/{indicator}.sld", s.handle(s.sldStyle)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/qgis/labmap.{ext:(?:qgs|qgz)}", s.handle(s.qgisProject)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/reports/{zone}.pdf", s.handle(s.reportPDF)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/maps/{zone}.png", s.handle(s.reportPNG)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"labmap/data"
@@ -48,12 +49,19 @@ func newDocument(m *model) *fpdf.Fpdf {
 // writePDF lays out the report of m and writes it to w.
 func writePDF(m *model, w io.Writer) error {
 	pdf := newDocument(m)
+	// Page 1 is laid out to fit; a page break there would only scatter it.
+	pdf.SetAutoPageBreak(false, margin)
 	pdf.AddPage()
 	m.pdfTitle(pdf)
 	if err := m.pdfMap(pdf); err != nil {
 		return err
 	}
 	m.pdfKeyFigures(pdf)
+	m.pdfCharts(pdf)
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.AddPage()
+	m.pdfTable(pdf)
+	m.pdfNotes(pdf)
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("report: laying out the PDF: %w", err)
 	}
@@ -180,4 +188,169 @@ func alignOf(col int) string {
 		return "L"
 	}
 	return "R"
+}
+
+// Charts sit in a 2 × 4 grid under the key figures.
+const (
+	chartsX, chartsY = mapX + mapW + 6, 92.0
+	chartW, chartH   = 50.0, 25.0
+)
+
+// pdfCharts draws one small bar chart per key figure across the rounds up
+// to the reported one; a hidden figure has no bar and its mark instead.
+func (m *model) pdfCharts(pdf *fpdf.Fpdf) {
+	pdf.SetXY(chartsX, chartsY-7)
+	pdf.SetFont("go", "B", 9)
+	pdf.CellFormat(pageW-margin-chartsX, 5, text(m.lang, "acrossRounds"), "", 0, "L", false, 0, "")
+	for i, key := range KeyFigures() {
+		x := chartsX + float64(i%2)*(chartW+1)
+		y := chartsY + float64(i/2)*(chartH+1.5)
+		m.pdfChart(pdf, key, x, y)
+	}
+}
+
+func (m *model) pdfChart(pdf *fpdf.Fpdf, key string, x, y float64) {
+	ind := data.Indicators[data.IndicatorIndex(key)]
+	pdf.SetFont("go", "B", 6.5)
+	pdf.SetXY(x, y)
+	pdf.CellFormat(chartW, 3.5, ind.Label.In(m.lang), "", 0, "L", false, 0, "")
+	figs := make([]figure, len(m.summary))
+	top := 0.0
+	for i := range m.summary {
+		figs[i] = m.figureOf(&m.summary[i], key)
+		if figs[i].ok {
+			top = max(top, figs[i].value)
+		}
+	}
+	if top == 0 {
+		top = 1
+	}
+	plotTop, plotBottom := y+7.5, y+chartH-4
+	slot := chartW / float64(max(len(figs), 1))
+	bw := min(slot*0.6, 9)
+	pdf.SetDrawColor(150, 150, 150)
+	pdf.SetLineWidth(0.2)
+	pdf.Line(x, plotBottom, x+chartW, plotBottom)
+	for i, f := range figs {
+		cx := x + slot*(float64(i)+0.5)
+		pdf.SetFont("go", "", 5.5)
+		if f.ok {
+			h := (plotBottom - plotTop) * f.value / top
+			pdf.SetFillColor(69, 117, 180)
+			if i == len(figs)-1 {
+				pdf.SetFillColor(33, 64, 128)
+			}
+			pdf.Rect(cx-bw/2, plotBottom-h, bw, h, "F")
+			pdf.SetXY(cx-slot/2, plotBottom-h-3)
+		} else {
+			pdf.SetXY(cx-slot/2, plotBottom-3)
+		}
+		pdf.CellFormat(slot, 3, f.text, "", 0, "C", false, 0, "")
+		pdf.SetXY(cx-slot/2, plotBottom+0.3)
+		pdf.CellFormat(slot, 3, string(m.summary[i].Round)[:4], "", 0, "C", false, 0, "")
+	}
+}
+
+// pdfTable lists the zone's villages (or the regency's districts) with the
+// key figures; suppressed and withheld cells say so.
+func (m *model) pdfTable(pdf *fpdf.Fpdf) {
+	title := text(m.lang, "villagesTable")
+	second := text(m.lang, "kecamatan")
+	if m.zone == nil {
+		title, second = text(m.lang, "districtsTable"), text(m.lang, "code")
+	}
+	pdf.SetFont("go", "B", 12)
+	pdf.CellFormat(0, 7, title+" — "+FormatRound(m.round, m.lang), "", 1, "L", false, 0, "")
+	keys := KeyFigures()
+	first, sec, hh := 42.0, 30.0, 17.0
+	rest := (pageW - 2*margin - first - sec - hh) / float64(len(keys))
+	widths := []float64{first, sec, hh}
+	heads := []string{text(m.lang, "village"), second, text(m.lang, "households")}
+	if m.zone == nil {
+		heads[0] = text(m.lang, "kecamatan")
+	}
+	for _, k := range keys {
+		widths = append(widths, rest)
+		heads = append(heads, data.Indicators[data.IndicatorIndex(k)].Label.In(m.lang))
+	}
+	header := func() {
+		pdf.SetFont("go", "B", 6.5)
+		x, y := pdf.GetXY()
+		for i, h := range heads {
+			pdf.SetXY(x, y)
+			lines := pdf.SplitText(h, widths[i]-1)
+			for j, line := range lines {
+				pdf.SetXY(x, y+float64(j)*2.8)
+				pdf.CellFormat(widths[i], 2.8, line, "", 0, alignOf(i), false, 0, "")
+			}
+			x += widths[i]
+		}
+		pdf.SetXY(margin, y+8.6)
+		pdf.SetDrawColor(0, 0, 0)
+		pdf.Line(margin, y+8.4, pageW-margin, y+8.4)
+	}
+	header()
+	pdf.SetFont("go", "", 7)
+	for i := range m.rows {
+		row := &m.rows[i]
+		if pdf.GetY()+4.2 > pageH-margin {
+			pdf.AddPage()
+			header()
+			pdf.SetFont("go", "", 7)
+		}
+		cells := []string{row.Name, m.districtNames[row.Parent], ""}
+		if m.zone == nil {
+			cells[1] = row.Code
+		}
+		cells[2] = m.figureOf(row, "households").text
+		for _, k := range keys {
+			cells = append(cells, m.figureOf(row, k).text)
+		}
+		fill := i%2 == 1
+		pdf.SetFillColor(244, 244, 244)
+		for j, c := range cells {
+			pdf.CellFormat(widths[j], 4.2, c, "", 0, alignOf(j), fill, 0, "")
+		}
+		pdf.Ln(-1)
+	}
+}
+
+// pdfNotes prints the definitions of the figures, the suppression rule,
+// the data's source and date and, for synthetic data, the notice.
+func (m *model) pdfNotes(pdf *fpdf.Fpdf) {
+	heading := func(s string) {
+		pdf.Ln(3)
+		pdf.SetFont("go", "B", 10)
+		pdf.CellFormat(0, 6, s, "", 1, "L", false, 0, "")
+		pdf.SetFont("go", "", 7.5)
+	}
+	if m.synthetic {
+		pdf.Ln(3)
+		pdf.SetFont("go", "B", 9)
+		pdf.SetTextColor(160, 0, 0)
+		pdf.MultiCell(0, 4.5, text(m.lang, "syntheticNotice"), "1", "L", false)
+		pdf.SetTextColor(0, 0, 0)
+	}
+	heading(text(m.lang, "definitions"))
+	better := map[data.Better]string{data.Lower: "lowerBetter", data.Higher: "higherBetter", data.Neutral: "neutral"}
+	for _, k := range append([]string{"households", m.indicator.Key}, KeyFigures()...) {
+		if k == m.indicator.Key && k != "households" && slices.Contains(KeyFigures(), k) {
+			continue
+		}
+		ind := data.Indicators[data.IndicatorIndex(k)]
+		line := fmt.Sprintf("%s — %s (%s; %s)", ind.Label.In(m.lang), ind.Description.In(m.lang),
+			text(m.lang, "unit_"+string(ind.Unit)), text(m.lang, better[ind.Better]))
+		pdf.MultiCell(0, 3.8, line, "", "L", false)
+	}
+	heading(text(m.lang, "suppressionTitle"))
+	rule := strings.NewReplacer("{k}", fmt.Sprint(m.k), "{k1}", fmt.Sprint(m.k-1)).Replace(text(m.lang, "suppressionRule"))
+	pdf.MultiCell(0, 3.8, rule, "", "L", false)
+	heading(text(m.lang, "dataTitle"))
+	base := m.rounds[0].Round
+	line := strings.NewReplacer("{v}", fmt.Sprint(m.version), "{round}", FormatRound(m.round, m.lang)+" ("+string(m.round)+")",
+		"{base}", FormatRound(base, m.lang)).Replace(text(m.lang, "dataLine"))
+	pdf.MultiCell(0, 3.8, line, "", "L", false)
+	if m.region.Source != "" {
+		pdf.MultiCell(0, 3.8, text(m.lang, "source")+": "+m.region.Source, "", "L", false)
+	}
 }

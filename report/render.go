@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"labmap/data"
+	"labmap/geo"
 	"labmap/tiles"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
@@ -416,78 +416,27 @@ func (m *model) sourceLine() string {
 }
 
 func (m *model) drawZoneOutlines(pt *painter, f frame, u float64) {
-	if m.zone == nil {
-		return
-	}
-	var lines [][][2]float64
-	for _, r := range f.rings(m.zoneOutline()) {
-		lines = append(lines, append(r, r[0]))
-	}
-	colour := colInk
-	for _, z := range tiles.ZoneColours() {
-		if z.Kind == string(m.zone.Kind) {
-			colour = hexColour(z.Colour)
+	for _, z := range m.zoneOutlines {
+		var lines [][][2]float64
+		for _, r := range f.rings(z.outline) {
+			lines = append(lines, append(r, r[0]))
 		}
-	}
-	pt.stroke(lines, math.Max(u*0.6, 2), colBackground)
-	pt.stroke(lines, math.Max(u*0.3, 1), colour)
-}
-
-// zoneOutline is the zone's polygon: its own geometry when the dataset
-// has one, otherwise its villages'.
-func (m *model) zoneOutline() orb.MultiPolygon {
-	if m.zone != nil && len(m.zone.Geometry) > 0 {
-		return m.zone.Geometry
-	}
-	var mp orb.MultiPolygon
-	for _, a := range m.villages {
-		mp = append(mp, a.Geometry...)
-	}
-	return mp
-}
-
-// labelPoint is a point inside the largest polygon of mp, near its
-// centroid: the middle of the widest run inside it along the centroid's
-// row.
-func labelPoint(mp orb.MultiPolygon) (orb.Point, bool) {
-	var best orb.Polygon
-	bestArea := 0.0
-	for _, p := range mp {
-		if a := math.Abs(planar.Area(p)); a > bestArea {
-			best, bestArea = p, a
-		}
-	}
-	if best == nil {
-		return orb.Point{}, false
-	}
-	c, _ := planar.CentroidArea(best)
-	if planar.PolygonContains(best, c) {
-		return c, true
-	}
-	b := best.Bound()
-	const n = 64
-	run, bestRun := 0, 0
-	var bestMid orb.Point
-	for i := 0; i <= n; i++ {
-		x := b.Min[0] + (b.Max[0]-b.Min[0])*float64(i)/n
-		if planar.PolygonContains(best, orb.Point{x, c[1]}) {
-			run++
-			if run > bestRun {
-				bestRun = run
-				bestMid = orb.Point{b.Min[0] + (b.Max[0]-b.Min[0])*(float64(i)-float64(run-1)/2)/n, c[1]}
+		colour := colInk
+		for _, zc := range tiles.ZoneColours() {
+			if zc.Kind == string(z.kind) {
+				colour = hexColour(zc.Colour)
 			}
-		} else {
-			run = 0
 		}
+		pt.stroke(lines, math.Max(u*0.7, 2), colBackground)
+		pt.stroke(lines, math.Max(u*0.35, 1), colour)
 	}
-	return bestMid, bestRun > 0
 }
 
 func (m *model) drawLabels(pt *painter, fs *fonts, f frame, u float64) {
 	face := fs.face(math.Max(1.25*u, 9), false)
 	var placed []image.Rectangle
 	for _, a := range m.villages {
-		p, ok := labelPoint(a.Geometry)
+		p, ok := geo.PointOnSurface(a.Geometry)
 		if !ok {
 			continue
 		}
@@ -531,7 +480,7 @@ func (m *model) drawScaleBar(pt *painter, fs *fonts, f frame, l mapLayout) {
 	px := length / mpp
 	x0 := float64(l.mapRect.Min.X) + 1.5*u
 	y0 := float64(l.mapRect.Max.Y) - 1.5*u
-	pt.rect(image.Rect(int(x0-u/2), int(y0-2.8*u), int(x0+px+u*5), int(y0+u/2)), color.RGBA{0xff, 0xff, 0xff, 0xcc})
+	pt.rect(image.Rect(int(x0-u/2), int(y0-2.8*u), int(x0+px+u*5), int(y0+u/2)), color.RGBA{0xcc, 0xcc, 0xcc, 0xcc})
 	pt.rect(image.Rect(int(x0), int(y0-u*0.5), int(x0+px/2), int(y0)), colInk)
 	pt.rect(image.Rect(int(x0+px/2), int(y0-u*0.5), int(x0+px), int(y0)), colMuted)
 	label := strconv.FormatFloat(length, 'f', -1, 64) + " m"
@@ -572,7 +521,7 @@ func (m *model) legendRows() []legendRow {
 		rows = append(rows, legendRow{fill: hatch{period: 8, width: 2, bg: hexColour(tiles.ColourNoValue), fg: colHatch}, label: strings.ReplaceAll(text(m.lang, "withheld"), "{k}", k)})
 	}
 	rows = append(rows, legendRow{fill: image.NewUniform(hexColour(tiles.ColourNoValue)), label: text(m.lang, "noValue")})
-	if m.zone != nil {
+	if len(m.zoneOutlines) > 0 {
 		rows = append(rows, legendRow{outline: colInk, label: text(m.lang, "zoneOutline")})
 	}
 	return rows
@@ -649,21 +598,17 @@ func (m *model) drawInset(pt *painter, l mapLayout, y float64) {
 	}
 	pt.rect(r, colMapGround)
 	b := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
-	for _, a := range m.context {
+	for _, a := range m.all {
 		b = b.Union(a.Geometry.Bound())
 	}
 	f := newFrame(b, r, u)
 	sub := &painter{img: pt.img.SubImage(r).(*image.RGBA)}
-	var edges [][][2]float64
-	for _, a := range m.context {
-		rings := f.rings(a.Geometry)
-		sub.fill(rings, image.NewUniform(colInsetLand))
-		for _, q := range rings {
-			edges = append(edges, append(q, q[0]))
-		}
+	for _, a := range m.all {
+		sub.fill(f.rings(a.Geometry), image.NewUniform(colInsetLand))
 	}
-	sub.stroke(edges, 1, colBackground)
-	sub.fill(f.rings(m.zoneOutline()), image.NewUniform(colInsetZone))
+	for _, z := range m.zoneOutlines {
+		sub.fill(f.rings(z.outline), image.NewUniform(colInsetZone))
+	}
 	pt.stroke([][][2]float64{{{float64(r.Min.X), float64(r.Min.Y)}, {float64(r.Max.X), float64(r.Min.Y)}, {float64(r.Max.X), float64(r.Max.Y)}, {float64(r.Min.X), float64(r.Max.Y)}, {float64(r.Min.X), float64(r.Min.Y)}}}, 1, colMuted)
 }
 

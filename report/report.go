@@ -16,9 +16,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"labmap/data"
+	"labmap/geo"
 	"labmap/tiles"
+
+	"github.com/paulmach/orb"
 )
 
 // Regency is the zone id that names the whole regency (or whatever region the
@@ -118,7 +122,7 @@ func checkSize(width, height int) error {
 		v    int
 	}{{"width", width}, {"height", height}} {
 		if d.v != 0 && (d.v < MinSize || d.v > MaxSize) {
-			return fmt.Errorf("%w: %s must be between %d and %d pixels, got %d", ErrInvalidOption, d.name, MinSize, MaxSize, d.v)
+			return fmt.Errorf("%w %s: must be between %d and %d pixels, got %d", ErrInvalidOption, d.name, MinSize, MaxSize, d.v)
 		}
 	}
 	return nil
@@ -138,8 +142,11 @@ type model struct {
 	ch        tiles.Choropleth
 	// villages are the areas drawn, with outlines, at round.
 	villages []data.Area
-	// context outlines the regency for the inset (districts).
-	context []data.Area
+	// all are every village of the region, for the inset.
+	all []data.Area
+	// zoneOutlines are the lab zones drawn: the report's zone, or every
+	// zone on the regency's map.
+	zoneOutlines []zoneOutline
 	// summary is the zone's (or regency's) row at each of rounds.
 	summary []data.AreaStats
 	// rows are the table's areas at round: the zone's villages, or the
@@ -157,7 +164,7 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 	case "en":
 		m.lang = "en"
 	default:
-		return nil, fmt.Errorf("%w: lang must be id or en, got %q", ErrInvalidOption, opt.Lang)
+		return nil, fmt.Errorf("%w lang: must be id or en, got %q", ErrInvalidOption, opt.Lang)
 	}
 	if m.k <= 0 {
 		m.k = data.DefaultMinHouseholds
@@ -168,7 +175,7 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 	}
 	ii := data.IndicatorIndex(key)
 	if ii < 0 {
-		return nil, fmt.Errorf("%w: indicator %q is not in the registry (see /api/indicators)", ErrInvalidOption, key)
+		return nil, fmt.Errorf("%w indicator: %q is not in the registry (see /api/indicators)", ErrInvalidOption, key)
 	}
 	m.indicator = data.Indicators[ii]
 
@@ -184,10 +191,10 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 		return nil, fmt.Errorf("report: rounds: %w", err)
 	}
 	if len(rounds) == 0 {
-		return nil, fmt.Errorf("%w: round: the dataset has no survey rounds", ErrInvalidOption)
+		return nil, fmt.Errorf("%w round: the dataset has no survey rounds", ErrInvalidOption)
 	}
 	slices.SortFunc(rounds, func(a, b data.RoundInfo) int {
-		return cmpString(string(a.Round), string(b.Round))
+		return strings.Compare(string(a.Round), string(b.Round))
 	})
 	m.round = opt.Round
 	if m.round == "" {
@@ -195,7 +202,7 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 	}
 	at := slices.IndexFunc(rounds, func(r data.RoundInfo) bool { return r.Round == m.round })
 	if at < 0 {
-		return nil, fmt.Errorf("%w: round %q is not a survey round of the dataset (see /api/rounds)", ErrInvalidOption, m.round)
+		return nil, fmt.Errorf("%w round: %q is not a survey round of the dataset (see /api/rounds)", ErrInvalidOption, m.round)
 	}
 	m.rounds = rounds[:at+1]
 
@@ -226,17 +233,27 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: extent: %w", err)
 	}
-	m.villages, err = store.Areas(ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage, Round: m.round, Zone: zoneID}, Bound: extent})
+	m.all, err = store.Areas(ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage, Round: m.round}, Bound: extent})
 	if err != nil {
 		return nil, fmt.Errorf("report: villages: %w", err)
 	}
-	m.context, err = store.Areas(ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelDistrict, Round: m.round}, Bound: extent})
+	m.villages = m.all
+	if m.zone != nil {
+		m.villages, err = store.Areas(ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage, Round: m.round, Zone: zoneID}, Bound: extent})
+		if err != nil {
+			return nil, fmt.Errorf("report: villages of zone %s: %w", zoneID, err)
+		}
+	}
+	districts, err := store.Stats(ctx, data.StatsQuery{Level: data.LevelDistrict, Round: m.round})
 	if err != nil {
 		return nil, fmt.Errorf("report: districts: %w", err)
 	}
 	m.districtNames = map[string]string{}
-	for _, d := range m.context {
+	for _, d := range districts {
 		m.districtNames[d.Code] = d.Name
+	}
+	if err := m.outlineZones(ctx, store); err != nil {
+		return nil, err
 	}
 
 	level := data.LevelRegency
@@ -260,18 +277,49 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 	if zoneID != "" {
 		m.rows = data.StatsOf(m.villages)
 	} else {
-		m.rows = data.StatsOf(m.context)
+		m.rows = districts
 	}
-	slices.SortFunc(m.rows, func(a, b data.AreaStats) int { return cmpString(a.Code, b.Code) })
+	slices.SortFunc(m.rows, func(a, b data.AreaStats) int { return strings.Compare(a.Code, b.Code) })
 	return m, nil
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// zoneOutline is a lab zone's outline, dissolved from its villages as the
+// tiles' zones layer is.
+type zoneOutline struct {
+	kind    data.ZoneKind
+	outline orb.MultiPolygon
+}
+
+// outlineZones dissolves the outline of each zone the map draws.
+func (m *model) outlineZones(ctx context.Context, store data.Store) error {
+	zones := []data.Zone{}
+	if m.zone != nil {
+		zones = append(zones, *m.zone)
+	} else {
+		var err error
+		if zones, err = store.Zones(ctx); err != nil {
+			return fmt.Errorf("report: zones: %w", err)
+		}
 	}
-	return 0
+	byCode := map[string]orb.MultiPolygon{}
+	for _, a := range m.all {
+		byCode[a.Code] = a.Geometry
+	}
+	for _, z := range zones {
+		var parts []orb.MultiPolygon
+		for _, c := range z.VillageCodes {
+			if g, ok := byCode[c]; ok {
+				parts = append(parts, g)
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		outline, err := geo.Dissolve(parts)
+		if err != nil {
+			return fmt.Errorf("report: outline of zone %s: %w", z.ID, err)
+		}
+		m.zoneOutlines = append(m.zoneOutlines, zoneOutline{kind: z.Kind, outline: outline})
+	}
+	return nil
 }

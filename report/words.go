@@ -88,6 +88,12 @@ func wording(key string) (id, en string) {
 		return "persen", "percent"
 	case "unit_category":
 		return "kategori", "category"
+	case "lowerBetter":
+		return "makin rendah makin baik", "lower is better"
+	case "higherBetter":
+		return "makin tinggi makin baik", "higher is better"
+	case "neutral":
+		return "netral", "neutral"
 	case "code":
 		return "Kode", "Code"
 	case "report":
