@@ -294,3 +294,11 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	}
 	return json.NewEncoder(w).Encode(a)
 }
+
+// unsuppressed reports whether the request's principal is entitled to
+// aggregates without the disclosure rule (analyst and admin). Every
+// aggregate query of a request is built with it, so the public can never
+// be handed an unsuppressed figure by a parameter of its own.
+func unsuppressed(r *http.Request) bool {
+	return auth.FromContext(r.Context()).CanSeeUnsuppressed()
+}

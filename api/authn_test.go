@@ -340,3 +340,47 @@ func TestWithoutTokenStore(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalystSeesUnsuppressed asks the same answers as an analyst first and
+// the public second: the analyst gets figures the public does not, and the
+// public answer afterwards is byte for byte what a server that never served
+// an analyst gives (no analyst tile reached the shared cache).
+func TestAnalystSeesUnsuppressed(t *testing.T) {
+	for _, path := range []string{
+		"/tiles/villages,hexagons/12/3295/2127.mvt",
+		"/tiles/villages/14/13182/8508.mvt",
+		"/api/stats?level=village",
+		"/collections/villages/items?limit=all",
+		"/collections/hexagons_r10/items?limit=all",
+	} {
+		t.Run(path, func(t *testing.T) {
+			f := newAuthFixture(t)
+			analyst := f.get(path, "Bearer "+f.tok["analyst"], "192.0.2.2")
+			pub := f.get(path, "", "192.0.2.2")
+			fresh := newAuthFixture(t).get(path, "", "192.0.2.2")
+			if analyst.Code != 200 || pub.Code != 200 || fresh.Code != 200 {
+				t.Fatalf("status analyst %d, public %d, fresh %d: %s", analyst.Code, pub.Code, fresh.Code, analyst.Body)
+			}
+			if !bytes.Equal(pub.Body.Bytes(), fresh.Body.Bytes()) {
+				t.Fatal("the public answer after an analyst's differs from a fresh server's")
+			}
+			if bytes.Equal(analyst.Body.Bytes(), pub.Body.Bytes()) {
+				t.Fatal("the analyst got the public answer")
+			}
+			if etag := analyst.Header().Get("ETag"); etag != "" {
+				t.Errorf("analyst answer carries ETag %s", etag)
+			}
+			if strings.HasPrefix(path, "/tiles/") {
+				return
+			}
+			// The JSON answers: the public has suppressed areas, the
+			// analyst none.
+			if !bytes.Contains(pub.Body.Bytes(), []byte(`"suppressed":true`)) {
+				t.Fatalf("public answer has no suppressed area: nothing to open")
+			}
+			if bytes.Contains(analyst.Body.Bytes(), []byte(`"suppressed":true`)) {
+				t.Errorf("analyst answer has a suppressed area")
+			}
+		})
+	}
+}

@@ -144,7 +144,7 @@ func statsQuery(r *http.Request) (data.StatsQuery, error) {
 			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang, fields)", key)
 		}
 	}
-	sq := data.StatsQuery{Level: data.Level(q.Get("level")), Zone: q.Get("zone")}
+	sq := data.StatsQuery{Level: data.Level(q.Get("level")), Zone: q.Get("zone"), Unsuppressed: unsuppressed(r)}
 	if sq.Level == "" {
 		return sq, badRequest("parameter level: required, one of %v", data.Levels)
 	}

@@ -103,6 +103,7 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 	if err := s.parseRound(r, &req.q.StatsQuery); err != nil {
 		return nil, err
 	}
+	req.q.Unsuppressed = unsuppressed(r)
 	if v := q.Get("properties"); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if _, ok := types[p]; !ok && p != "round" && p != "res" && p != "zones" {

@@ -39,7 +39,7 @@ import (
 type probe struct {
 	h          http.Handler
 	store      *memory.Store
-	truth      *memory.Store // the same data without suppression: what an analyst may see
+	truth      *memory.Store // the same data with the primary rule at k 1: what the attacks recover
 	ds         data.Dataset
 	tok        map[string]string // by role; "public" has none
 	ids        map[string]bool   // every household id
@@ -49,6 +49,11 @@ type probe struct {
 	unprotect  map[statsKey]map[string]data.AreaStats
 	rounds     []data.Round
 	compared   int // figures compared, so a probe that compared nothing fails
+	// opened counts, per kind of answer being read (kind/format), the
+	// figures an analyst was given that the public is not: the role must
+	// open them everywhere, or it is a public answer under another name.
+	opened  map[string]int
+	reading string
 	responses  int
 	householdN int
 }
@@ -83,7 +88,8 @@ func newProbe(t *testing.T) *probe {
 	}
 	p := &probe{store: mem, truth: truth, ds: ds, tok: map[string]string{"public": ""},
 		ids: map[string]bool{}, names: map[string]bool{}, points: map[[2]float64]bool{},
-		published: map[statsKey]map[string]data.AreaStats{}, unprotect: map[statsKey]map[string]data.AreaStats{}}
+		published: map[statsKey]map[string]data.AreaStats{}, unprotect: map[statsKey]map[string]data.AreaStats{},
+		opened: map[string]int{}}
 	for role, req := range map[string]auth.CreateRequest{
 		"analyst": {Role: auth.RoleAnalyst},
 		// The staff token exists so that the household routes are live;
@@ -135,17 +141,18 @@ func (p *probe) get(role, path string, accept string) *httptest.ResponseRecorder
 }
 
 // stats is the store's answer at k, cached: published for the public,
-// unprotected (k 1) for an analyst.
+// unsuppressed for an analyst (checked against a store without the rule by
+// TestUnsuppressedIsTheTruth in data/memory).
 func (p *probe) stats(t *testing.T, analyst bool, k statsKey) map[string]data.AreaStats {
 	t.Helper()
-	cache, store := p.published, p.store
+	cache := p.published
 	if analyst {
-		cache, store = p.unprotect, p.truth
+		cache = p.unprotect
 	}
 	if m, ok := cache[k]; ok {
 		return m
 	}
-	areas, err := store.Stats(context.Background(), data.StatsQuery{Level: k.level, Res: k.res, Round: k.round, Zone: k.zone})
+	areas, err := p.store.Stats(context.Background(), data.StatsQuery{Level: k.level, Res: k.res, Round: k.round, Zone: k.zone, Unsuppressed: analyst})
 	if err != nil {
 		t.Fatalf("store stats %+v: %v", k, err)
 	}
@@ -281,6 +288,11 @@ func (p *probe) figures(t *testing.T, where string, analyst bool, k statsKey, pr
 			continue
 		}
 		p.figuresN()
+		if analyst {
+			if pub := p.stats(t, false, k)[code]; pub.Suppressed || pub.Values[i].Withheld {
+				p.opened[p.reading]++
+			}
+		}
 		if want.Suppressed || !want.Values[i].Valid || want.Values[i].Withheld {
 			t.Errorf("%s: area %s at %+v: %s = %v is a figure the rule hides", where, code, k, ind.Key, got)
 			continue
@@ -322,6 +334,7 @@ func number(v any) (float64, bool) {
 func (p *probe) read(t *testing.T, where string, analyst bool, tg target, format string, body []byte) {
 	t.Helper()
 	k := tg.key
+	p.reading = tg.kind + "/" + format
 	switch {
 	case tg.kind == "stats":
 		var out struct {
@@ -584,6 +597,12 @@ func probeRoutes(t *testing.T, p *probe) {
 	if p.compared < 100000 {
 		t.Errorf("the probe compared only %d figures", p.compared)
 	}
+	for _, kind := range []string{"stats/", "items/", "items/json", "items/csv", "item/", "tile/"} {
+		if p.opened[kind] == 0 {
+			t.Errorf("an analyst was given no figure the public is not in %s answers", kind)
+		}
+	}
+	t.Logf("figures opened to the analyst: %v", p.opened)
 	t.Logf("%d routes, %d responses %v, %d figures compared", len(templates), p.responses, statuses, p.compared)
 }
 
@@ -597,7 +616,7 @@ func probeInference(t *testing.T, p *probe) {
 	for _, c := range []string{"villages", "districts", "hexagons_r9", "hexagons_r10"} {
 		col, _ := collectionByID(c)
 		for _, role := range []string{"public", "analyst"} {
-			pub := p.stats(t, false, statsKey{level: col.Level, res: col.Res, round: latest})
+			pub := p.stats(t, role == "analyst", statsKey{level: col.Level, res: col.Res, round: latest})
 			for _, tc := range []struct {
 				query string
 				keep  func(a data.AreaStats) bool

@@ -86,7 +86,7 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := mux.Vars(r)
-	req := tiles.Request{Layers: layers}
+	req := tiles.Request{Layers: layers, Unsuppressed: unsuppressed(r)}
 	if req.Z, err = tileNumber(v, "z"); err != nil {
 		return err
 	}

@@ -53,6 +53,10 @@ type StatsQuery struct {
 	Res   int
 	Round Round // empty means the latest round
 	Zone  string
+	// Unsuppressed asks for every figure as it is, without the disclosure
+	// rule: for the analyst role only, never for a public answer. A cache
+	// keyed on the query keeps the two apart by this field.
+	Unsuppressed bool
 }
 
 // RoundInfo describes one survey round in the dataset.

@@ -36,6 +36,10 @@ type Request struct {
 	Zone       string
 	Res        int      // H3 resolution of the hexagon layer; 0 follows the zoom
 	Properties []string // indicator keys to include; nil means all
+	// Unsuppressed renders every figure as it is (the analyst role). Such
+	// a tile never enters the cache, so no key mix-up can hand it to the
+	// public.
+	Unsuppressed bool
 }
 
 // Validate checks the tile position and parameters.
@@ -147,7 +151,7 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 	)
 	layers := make(mvt.Layers, 0, len(r.Layers))
 	for _, l := range r.Layers {
-		q := data.AreaQuery{StatsQuery: data.StatsQuery{Level: l.Level, Round: r.Round, Zone: r.Zone}, Bound: query}
+		q := data.AreaQuery{StatsQuery: data.StatsQuery{Level: l.Level, Round: r.Round, Zone: r.Zone, Unsuppressed: r.Unsuppressed}, Bound: query}
 		if l.Level == data.LevelHexagon {
 			q.Res = r.res()
 		}

@@ -33,6 +33,9 @@ func (s *Service) Tile(ctx context.Context, r Request) (*Cached, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Unsuppressed {
+		return s.render(ctx, r, version)
+	}
 	key := r.Key(version)
 	if t, ok := s.cache.Get(key); ok {
 		return t, nil // without building the fill closure GetOrFill needs
@@ -50,5 +53,11 @@ func (s *Service) render(ctx context.Context, r Request, version int64) (*Cached
 	}
 	h := fnv.New64a()
 	h.Write(raw)
-	return &Cached{Raw: raw, ETag: fmt.Sprintf(`"%d-%x"`, version, h.Sum64())}, nil
+	etag := fmt.Sprintf(`"%d-%x"`, version, h.Sum64())
+	if r.Unsuppressed {
+		// Never equal to a public tile's validator, so a conditional
+		// request cannot match across the two.
+		etag = fmt.Sprintf(`"u%d-%x"`, version, h.Sum64())
+	}
+	return &Cached{Raw: raw, ETag: etag}, nil
 }

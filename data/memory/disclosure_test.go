@@ -29,6 +29,74 @@ func TestDifferencingAttacks(t *testing.T) {
 	disclosuretest.Attacks(t, ds, public, truth, 1000)
 }
 
+// TestUnsuppressedIsTheTruth checks the analyst's view against a store
+// configured without the rule (threshold 1, no complementary suppression):
+// every area with a household carries the same figures, and an empty area,
+// which that store suppresses for having fewer than one household, is shown
+// with none instead of being hidden.
+func TestUnsuppressedIsTheTruth(t *testing.T) {
+	ctx := context.Background()
+	ds, err := demo.Generate(demo.Options{Households: 4000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, err := New(ds, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := New(ds, Options{MinHouseholds: 1, PrimaryOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds, err := public.Rounds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := []data.StatsQuery{{Level: data.LevelRegency}, {Level: data.LevelDistrict}, {Level: data.LevelVillage}, {Level: data.LevelZone},
+		{Level: data.LevelVillage, Zone: "urban-kertijayan"}, {Level: data.LevelHexagon, Res: 9}, {Level: data.LevelHexagon, Res: 10, Zone: "coastal-mulyorejo"}}
+	empty, hiddenFromPublic := 0, 0
+	for _, r := range rounds {
+		for _, q := range queries {
+			q.Round = r.Round
+			want, err := truth.Stats(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, err := public.Stats(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Unsuppressed = true
+			got, err := public.Stats(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) || len(got) != len(pub) {
+				t.Fatalf("%+v: %d areas unsuppressed, %d in the truth, %d public", q, len(got), len(want), len(pub))
+			}
+			for i := range got {
+				if want[i].Suppressed {
+					if got[i].Suppressed || got[i].Households != 0 {
+						t.Errorf("%+v: empty area %s: %+v", q, got[i].Code, got[i])
+					}
+					empty++
+					continue
+				}
+				if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+					t.Errorf("%+v: area %s:\n unsuppressed %+v\n truth        %+v", q, got[i].Code, got[i], want[i])
+				}
+				if fmt.Sprint(got[i]) != fmt.Sprint(pub[i]) {
+					hiddenFromPublic++
+				}
+			}
+		}
+	}
+	if hiddenFromPublic == 0 {
+		t.Error("no area differs from its public row: the comparison proves nothing")
+	}
+	t.Logf("%d areas differ from the public view, %d empty", hiddenFromPublic, empty)
+}
+
 // BenchmarkDisclosure measures what the rule costs the memory store: once
 // per round (decide), and per request (every village of a round, and the
 // res-10 hexagons) against the primary rule alone.

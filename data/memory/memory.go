@@ -422,7 +422,10 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 	}
 	round := st.rounds[ri].Round
 	var disc *data.Disclosure
-	if !s.primary {
+	k := s.k
+	if q.Unsuppressed {
+		k = 0
+	} else if !s.primary {
 		if disc, err = st.disclosure(ri, s.k); err != nil {
 			return nil, nil, err
 		}
@@ -464,7 +467,7 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		} else {
 			outline = nil
 		}
-		stats := data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), s.k)
+		stats := data.NewAreaStats(level, code, name, parent, round, &a.sums, data.DominantCause(a.causes), k)
 		if !disc.Publish(&stats, q.Res, q.Zone) {
 			return
 		}

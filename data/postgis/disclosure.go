@@ -35,6 +35,17 @@ type disclosureEntry struct {
 	err  error
 }
 
+// audience is the threshold and disclosure outcome a query is answered
+// with: the store's own for the public, none for a query that asks for
+// unsuppressed figures (the analyst role).
+func (s *Store) audience(ctx context.Context, q data.StatsQuery, round data.Round) (int, *data.Disclosure, error) {
+	if q.Unsuppressed {
+		return 0, nil, nil
+	}
+	disc, err := s.disclosure(ctx, round)
+	return s.k, disc, err
+}
+
 // disclosure returns the outcome of the rule for round at the current
 // dataset version; nil with Options.PrimaryOnly.
 func (s *Store) disclosure(ctx context.Context, round data.Round) (*data.Disclosure, error) {

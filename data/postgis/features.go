@@ -144,7 +144,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if err != nil {
 			return err
 		}
-		disc, err := s.disclosure(ctx, round)
+		k, disc, err := s.audience(ctx, q.StatsQuery, round)
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			where += " AND a.geom && " + env + " AND ST_Intersects(a.geom, " + env + ")"
 		}
 		if q.Filter != nil {
-			col := func(name string) (string, bool) { return queryableSQL(q.Level, name, s.k, hid) }
+			col := func(name string) (string, bool) { return queryableSQL(q.Level, name, k, hid) }
 			var sql string
 			sql, args, err = cql.SQL(q.Filter, col, "a.geom", args)
 			if err != nil {
@@ -173,7 +173,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if q.Bound != nil {
 			bound = fmt.Sprint(*q.Bound)
 		}
-		countKey := fmt.Sprintf("%s|%d|%s|%s|%s|%v", q.Level, q.Res, round, q.Zone, bound, q.Filter)
+		countKey := fmt.Sprintf("%s|%d|%s|%s|%s|%v|%v", q.Level, q.Res, round, q.Zone, bound, q.Filter, q.Unsuppressed)
 		if n, ok := s.counts.get(s.version.Load(), s.versionKnown.Load(), countKey); ok {
 			matched = n
 		} else {
@@ -185,14 +185,14 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		}
 		var order []string
 		exprs := make([]string, len(q.SortBy))
-		for i, k := range q.SortBy {
-			expr, err := s.sortExpr(q.Level, k.Property, hid)
+		for i, key := range q.SortBy {
+			expr, err := sortExpr(q.Level, key.Property, k, hid)
 			if err != nil {
 				return err
 			}
 			exprs[i] = expr
 			dir := " ASC"
-			if k.Desc {
+			if key.Desc {
 				dir = " DESC"
 			}
 			order = append(order, expr+dir+" NULLS LAST")
@@ -221,7 +221,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			return err
 		}
 		var last *data.Area
-		if err := scanAreas(rows, q.StatsQuery, round, s.k, disc, true, outlines, func(a *data.Area) error {
+		if err := scanAreas(rows, q.StatsQuery, round, k, disc, true, outlines, func(a *data.Area) error {
 			sent, last = true, a
 			a.Zones = members[a.Code]
 			return fn(a)
@@ -251,8 +251,8 @@ func cursorOf(keys []data.SortKey, a *data.Area) data.Cursor {
 }
 
 // sortExpr is the SQL of a sort key, in the byte order Go sorts strings in.
-func (s *Store) sortExpr(level data.Level, name string, hid hiddenParams) (string, error) {
-	expr, ok := queryableSQL(level, name, s.k, hid)
+func sortExpr(level data.Level, name string, k int, hid hiddenParams) (string, error) {
+	expr, ok := queryableSQL(level, name, k, hid)
 	if !ok {
 		return "", fmt.Errorf("%w: sortby: unknown queryable %q", data.ErrInvalidQuery, name)
 	}

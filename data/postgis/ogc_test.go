@@ -2,7 +2,12 @@ package postgis_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"labmap/data"
+	"labmap/data/cql"
 	"net/url"
+	"reflect"
 	"regexp"
 	"testing"
 )
@@ -53,5 +58,56 @@ func TestFeaturesDifferential(t *testing.T) {
 			t.Errorf("%s: bodies differ at byte %d:\n memory  ...%s\n postgis ...%s", p, i,
 				a[max(i-80, 0):min(i+80, len(a))], b[max(i-80, 0):min(i+80, len(b))])
 		}
+	}
+}
+
+// TestFeaturesUnsuppressedDifferential asks both stores the analyst's
+// view through filters and sort keys: the SQL path must read every value
+// as it is, where the public path reads hidden ones as null.
+func TestFeaturesUnsuppressedDifferential(t *testing.T) {
+	ctx := context.Background()
+	mem, pg, _, _ := bothStores(t)
+	for _, tc := range []struct {
+		level  data.Level
+		res    int
+		filter string
+		sortBy []data.SortKey
+	}{
+		{data.LevelVillage, 0, "households < 5", nil},
+		{data.LevelVillage, 0, "chronic_ill BETWEEN 1 AND 4", []data.SortKey{{Property: "chronic_ill_treated_rate", Desc: true}}},
+		{data.LevelHexagon, 10, "suppressed = FALSE AND disabled > 0", []data.SortKey{{Property: "disabled"}}},
+		{data.LevelHexagon, 9, "households < 5", []data.SortKey{{Property: "households", Desc: true}}},
+	} {
+		t.Run(fmt.Sprintf("%s r%d %s", tc.level, tc.res, tc.filter), func(t *testing.T) {
+			expr, err := cql.Parse(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [2][]data.AreaStats
+			var matched [2]int
+			for i, st := range []data.FeatureStore{mem, pg} {
+				q := data.FeatureQuery{StatsQuery: data.StatsQuery{Level: tc.level, Res: tc.res, Unsuppressed: true}, Filter: expr, SortBy: tc.sortBy}
+				matched[i], err = st.Features(ctx, q, func(a *data.Area) error {
+					got[i] = append(got[i], a.AreaStats)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if matched[0] != matched[1] || !reflect.DeepEqual(got[0], got[1]) {
+				t.Fatalf("memory matched %d, postgis %d; the lists differ", matched[0], matched[1])
+			}
+			// Each filter names figures the public view hides, so the
+			// analyst's answer must reach areas the public's cannot.
+			pub := 0
+			q := data.FeatureQuery{StatsQuery: data.StatsQuery{Level: tc.level, Res: tc.res}, Filter: expr}
+			if pub, err = pg.Features(ctx, q, func(*data.Area) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if matched[0] <= pub {
+				t.Errorf("the analyst matched %d areas, the public %d: the filter saw no hidden figure", matched[0], pub)
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -166,9 +167,17 @@ func TestDifferential(t *testing.T) {
 			}
 		}
 	}
-	suppressed, shown := 0, 0
-	for _, q := range queries {
-		name := fmt.Sprintf("%s/r%d/%s/%s", q.Level, q.Res, q.Round, q.Zone)
+	// The analyst's view: every query again without the disclosure rule.
+	// Both stores must agree on it too, and it must differ from the
+	// public view somewhere, or the role opens nothing.
+	n := len(queries)
+	for _, q := range queries[:n] {
+		q.Unsuppressed = true
+		queries = append(queries, q)
+	}
+	suppressed, shown, opened := 0, 0, 0
+	for qi, q := range queries {
+		name := fmt.Sprintf("%s/r%d/%s/%s/unsuppressed=%v", q.Level, q.Res, q.Round, q.Zone, q.Unsuppressed)
 		want, err := mem.Stats(ctx, q)
 		if err != nil {
 			t.Fatalf("%s: memory: %v", name, err)
@@ -192,6 +201,18 @@ func TestDifferential(t *testing.T) {
 				shown++
 			}
 		}
+		if q.Unsuppressed {
+			if pub, _ := mem.Stats(ctx, queries[qi-n]); !reflect.DeepEqual(pub, want) {
+				opened++
+			}
+			for _, a := range want {
+				if a.Suppressed || slices.ContainsFunc(a.Values, func(v data.Value) bool { return v.Withheld }) {
+					t.Errorf("%s: area %s is suppressed or withheld in the unsuppressed view", name, a.Code)
+					break
+				}
+			}
+			continue // /api/stats needs an analyst token: api tests cover it
+		}
 
 		path := fmt.Sprintf("/api/stats?level=%s&round=%s", q.Level, q.Round)
 		if q.Level == data.LevelHexagon {
@@ -207,7 +228,10 @@ func TestDifferential(t *testing.T) {
 	if suppressed == 0 || shown == 0 {
 		t.Fatalf("the comparison should cover shown and suppressed areas: %d shown, %d suppressed", shown, suppressed)
 	}
-	t.Logf("compared %d queries: %d areas shown, %d suppressed", len(queries), shown, suppressed)
+	if opened == 0 {
+		t.Errorf("no unsuppressed answer differs from the public one")
+	}
+	t.Logf("compared %d queries: %d areas shown, %d suppressed; %d of %d analyst answers open more", len(queries), shown, suppressed, opened, n)
 
 	// The same tile from both stores: one pipeline, so the same bytes.
 	compared := 0
@@ -216,8 +240,8 @@ func TestDifferential(t *testing.T) {
 		for zoom := 8; zoom <= 14; zoom += 2 {
 			tile := maptile.At(c, maptile.Zoom(zoom))
 			for _, layers := range [][]tiles.Layer{tiles.Layers, {tiles.Layers[1]}} {
-				for _, round := range []data.Round{"", rounds[0].Round} {
-					r := tiles.Request{Layers: layers, Z: zoom, X: int(tile.X), Y: int(tile.Y), Round: round}
+				for i, round := range []data.Round{"", rounds[0].Round} {
+					r := tiles.Request{Layers: layers, Z: zoom, X: int(tile.X), Y: int(tile.Y), Round: round, Unsuppressed: i == 1}
 					a, err := tiles.Render(ctx, mem, r)
 					if err != nil {
 						t.Fatal(err)

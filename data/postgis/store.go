@@ -357,7 +357,7 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err := s.checkZone(ctx, db, q.Zone); err != nil {
 			return err
 		}
-		disc, err := s.disclosure(ctx, round)
+		k, disc, err := s.audience(ctx, q, round)
 		if err != nil {
 			return err
 		}
@@ -369,7 +369,7 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err != nil {
 			return err
 		}
-		return scanAreas(rows, q, round, s.k, disc, bound != nil, outlines, func(a *data.Area) error {
+		return scanAreas(rows, q, round, k, disc, bound != nil, outlines, func(a *data.Area) error {
 			out = append(out, *a)
 			return nil
 		})
