@@ -25,8 +25,11 @@ const tilesSeedSummary = `Pre-warm a running labmap server's tile cache before a
 link: request every tile of the layer over the zoom range and area, as a map would.`
 
 func runTiles(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runTilesExport(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "seed" {
-		fmt.Fprintln(stderr, "Usage: labmap tiles seed [flags]   (labmap tiles seed -h for the flags)")
+		fmt.Fprintln(stderr, "Usage: labmap tiles seed|export [flags]   (labmap tiles seed -h for the flags)")
 		return errUsage
 	}
 	fs := newFlagSet("tiles seed", tilesSeedSummary, stderr)
