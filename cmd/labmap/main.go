@@ -31,6 +31,7 @@ func commands() []command {
 		{"audit", "print the audit of household reads from PostGIS: --since 7d [--token NAME]", runAudit},
 		{"export", "export a collection as a styled GeoPackage for QGIS: --format gpkg --out FILE", runExport},
 		{"qgis-project", "write a QGIS project (.qgs/.qgz) whose styled layers read from a running server", runQGISProject},
+		{"report", "write a zone's or the regency's printable report: --zone ID|regency --out FILE.pdf (or .png: the map)", runReport},
 		{"demo", "write the demo dataset: real Pekalongan villages, synthetic households (households.csv, villages/zones/districts.geojson)", runDemo},
 		{"version", "print the version", runVersion},
 		{"help", "list the subcommands, or explain one: labmap help serve", nil},
