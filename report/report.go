@@ -323,3 +323,25 @@ func (m *model) outlineZones(ctx context.Context, store data.Store) error {
 	}
 	return nil
 }
+
+// MapPoint is where p (longitude, latitude) falls on the PNG map of opt, in
+// pixels from the top left: for tools that annotate the map, and for tests
+// that read a village's colour back from it.
+func MapPoint(ctx context.Context, store data.Store, opt Options, p orb.Point) (x, y float64, err error) {
+	if err := checkSize(opt.Width, opt.Height); err != nil {
+		return 0, 0, err
+	}
+	m, err := load(ctx, store, opt)
+	if err != nil {
+		return 0, 0, err
+	}
+	width, height := opt.Width, opt.Height
+	if width == 0 {
+		width = DefaultWidth
+	}
+	if height == 0 {
+		height = DefaultHeight
+	}
+	x, y = m.mapFrame(newMapLayout(width, height, true)).pixel(p)
+	return x, y, nil
+}
