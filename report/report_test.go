@@ -46,6 +46,16 @@ func square(lon, lat, size float64) orb.MultiPolygon {
 // than k = 5, so suppressed), over two rounds.
 func fixture(t testing.TB) *memory.Store {
 	t.Helper()
+	// PrimaryOnly: complementary suppression would hide Beta with Gamma in
+	// a fixture this small, leaving no published village to look at.
+	st, err := memory.New(fixtureDataset(), memory.Options{PrimaryOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func fixtureDataset() data.Dataset {
 	ds := data.Dataset{
 		Region: data.Region{Code: "33.26", Name: data.Text{ID: "Kabupaten Uji", EN: "Test Regency"}, Synthetic: true, Source: "test boundaries"},
 		Villages: []data.Village{
@@ -75,13 +85,7 @@ func fixture(t testing.TB) *memory.Store {
 	add("33.26.01.2002", 109.625, 6, 1)
 	add("33.26.01.2003", 109.645, 2, 1)
 	data.FillBaseline(ds.Households)
-	// PrimaryOnly: complementary suppression would hide Beta with Gamma in
-	// a fixture this small, leaving no published village to look at.
-	st, err := memory.New(ds, memory.Options{PrimaryOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return ds
 }
 
 // want is the colour a village must have on the map: its class's colour
