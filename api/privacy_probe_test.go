@@ -492,6 +492,10 @@ func (p *probe) targets(t *testing.T, template string) []target {
 				}
 			}
 		}
+	case "/packs/{zone}.zip":
+		// The offline pack: searched for households only (its figures are
+		// the API's public answers, compared byte for byte in TestPack).
+		out = append(out, target{path: "/packs/urban-kertijayan.zip"})
 	case "/api/stats":
 		for _, r := range p.rounds {
 			for _, lvl := range data.Levels {

@@ -116,6 +116,7 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/qgis/labmap.{ext:(?:qgs|qgz)}", s.handle(s.qgisProject)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/reports/{zone}.pdf", s.handle(s.reportPDF)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/maps/{zone}.png", s.handle(s.reportPNG)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/packs/{zone}.zip", s.handle(s.pack)).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})

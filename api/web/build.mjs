@@ -5,7 +5,7 @@
 // references, so the names here stay plain. Nothing is fetched from
 // anywhere else, at build time or at run time.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 
 mkdirSync("dist", { recursive: true });
 await build({
@@ -19,6 +19,23 @@ await build({
   outfile: "dist/app.js",
   legalComments: "none",
 });
+// The offline meeting pack's front end (src/offline.js with the pmtiles
+// reader), loaded by the pack's page before app.js; the map's own page never loads it.
+await build({
+  entryPoints: ["src/offline.js"],
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2020"],
+  outfile: "dist/offline.js",
+  legalComments: "none",
+});
+// The pack's page is the map's page with relative paths (it is opened from
+// a folder) and the pack's scripts before the app's.
+writeFileSync("dist/offline.html", readFileSync("src/index.html", "utf8")
+  .replaceAll('"/web/', '"')
+  .replace('<script src="app.js" defer></script>',
+    '<script src="pack-data.js" defer></script>\n<script src="pack-tiles.js" defer></script>\n<script src="offline.js" defer></script>\n<script src="app.js" defer></script>'));
 for (const [from, to] of [
   ["node_modules/maplibre-gl/dist/maplibre-gl.js", "dist/maplibre-gl.js"],
   ["node_modules/maplibre-gl/dist/maplibre-gl.css", "dist/maplibre-gl.css"],

@@ -45,6 +45,9 @@ const (
 // would need every resolution's statistics in the pack.
 const Layers = "villages,districts,zones"
 
+// zoneMargin is the margin around a zone's box, as a fraction of its size.
+const zoneMargin = 0.25
+
 // webLayers are the layers of the web map's tile set (map.js TILE_LAYERS).
 const webLayers = "hexagons,villages,districts,zones"
 
@@ -136,7 +139,17 @@ func Build(ctx context.Context, src Source, opt Options) (*Pack, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := archive.NewPlan(ctx, src.Store, layers, archive.Area{Zone: zone}, MinZoom, MaxZoom, round, "id")
+	area := archive.Area{}
+	if zone != "" {
+		// A margin of a quarter of the zone's size each way: the map opens
+		// with the zone in its surroundings, as the web map shows it.
+		for _, z := range zones {
+			if z.ID == zone {
+				area.Bounds = z.Geometry.Bound().Pad(zoneMargin * max(z.Geometry.Bound().Right()-z.Geometry.Bound().Left(), z.Geometry.Bound().Top()-z.Geometry.Bound().Bottom()))
+			}
+		}
+	}
+	plan, err := archive.NewPlan(ctx, src.Store, layers, area, MinZoom, MaxZoom, round, "id")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOption, err)
 	}

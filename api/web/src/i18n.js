@@ -25,6 +25,7 @@ export const T = {
     staffSignIn: "Masuk staf", signIn: "Masuk", signOut: "Keluar", token: "Token staf", signedInAs: "Masuk sebagai",
     signInFailed: "Token tidak diterima.", household: "Rumah tangga", headName: "Kepala rumah tangga",
     povertyStatus: "Status", members: "Anggota", village: "Desa/kelurahan",
+    pack: "Paket rapat offline", packReport: "Laporan (PDF)", packVillages: "Tabel desa (CSV)", offline: "Paket offline — hanya baca",
     status_extreme: "miskin ekstrem", status_poor: "miskin", status_vulnerable: "rentan miskin", status_non_poor: "tidak miskin",
   },
   en: {
@@ -49,6 +50,7 @@ export const T = {
     staffSignIn: "Staff sign-in", signIn: "Sign in", signOut: "Sign out", token: "Staff token", signedInAs: "Signed in as",
     signInFailed: "Token not accepted.", household: "Household", headName: "Head of household",
     povertyStatus: "Status", members: "Members", village: "Village",
+    pack: "Offline meeting pack", packReport: "Report (PDF)", packVillages: "Village table (CSV)", offline: "Offline pack — read only",
     status_extreme: "extremely poor", status_poor: "poor", status_vulnerable: "vulnerable", status_non_poor: "not poor",
   },
 };

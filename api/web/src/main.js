@@ -18,6 +18,9 @@ import { exportPNG } from "./present.js";
 import { setupStaff, authHeaders, transformRequest } from "./staff.js";
 
 const parsed = parseHash(location.hash);
+// The offline pack (offline.js) serves the map from its own scheme: a
+// file:// page has no origin to ask.
+const ORIGIN = window.__labmapOrigin || location.origin;
 const state = { ...parsed, selected: null, presenting: false };
 let map, signal, staff;
 
@@ -181,6 +184,7 @@ function drawLegend() {
   renderLegend($("present-legend"), legendTitle(), rows, ctx.legendNote);
   $("subtitle").textContent = legendTitle();
   $("present-title").textContent = `${zoneName(state.zone) || regionName()}`;
+  $("pack-link").href = `/packs/${encodeURIComponent(state.zone || "regency")}.zip`;
 }
 
 const figureFields = () => `&fields=${[...new Set([state.indicator, ...KEY_FIGURES])].join(",")}`;
@@ -258,7 +262,7 @@ function refresh() {
   return signal.track(async () => {
     // A new tile set first, then new paint: tiles reloading for both at once
     // can report the map idle between the two reloads, with the old colours.
-    const url = location.origin + tileJSONPath(state.round);
+    const url = ORIGIN + tileJSONPath(state.round);
     if (map.getSource("labmap").url !== url) {
       map.getSource("labmap").setUrl(url);
       await new Promise((resolve) => map.once("idle", resolve));
@@ -332,7 +336,7 @@ function labelFonts(cfg) {
   if (typeof cfg.glyphs !== "string" || !cfg.glyphs.includes("{fontstack}") || !fonts.length) return null;
   const regular = fonts.find((f) => /regular/i.test(f)) || fonts[0];
   const bold = fonts.find((f) => /bold/i.test(f)) || regular;
-  return { glyphs: new URL(cfg.glyphs, location.origin).href.replaceAll("%7B", "{").replaceAll("%7D", "}"), regular: [regular], bold: [bold] };
+  return { glyphs: new URL(cfg.glyphs, ORIGIN).href.replaceAll("%7B", "{").replaceAll("%7D", "}"), regular: [regular], bold: [bold] };
 }
 
 // --- start -------------------------------------------------------------------
@@ -363,7 +367,7 @@ async function start() {
   }
   const view = parsed.view;
   map = new maplibregl.Map({
-    container: "map", style: baseStyle({ origin: location.origin, round: state.round, basemap: cfg.basemap, fonts }),
+    container: "map", style: baseStyle({ origin: ORIGIN, round: state.round, basemap: cfg.basemap, fonts }),
     // MapLibre writes source attributions as HTML; the source is shown as text instead.
     attributionControl: false,
     bounds: view ? undefined : ctx.extent, fitBoundsOptions: { padding: 20 },
