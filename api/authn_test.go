@@ -375,8 +375,11 @@ func TestAnalystSeesUnsuppressed(t *testing.T) {
 			}
 			// The JSON answers: the public has suppressed areas, the
 			// analyst none.
-			if !bytes.Contains(pub.Body.Bytes(), []byte(`"suppressed":true`)) {
-				t.Fatalf("public answer has no suppressed area: nothing to open")
+			// Suppressed hexagons are left out of the public list, so there
+			// the analyst has more features instead.
+			features := func(b []byte) int { return bytes.Count(b, []byte(`"type":"Feature"`)) }
+			if !bytes.Contains(pub.Body.Bytes(), []byte(`"suppressed":true`)) && features(analyst.Body.Bytes()) <= features(pub.Body.Bytes()) {
+				t.Fatalf("public answer has no suppressed area and no fewer features: nothing to open")
 			}
 			if bytes.Contains(analyst.Body.Bytes(), []byte(`"suppressed":true`)) {
 				t.Errorf("analyst answer has a suppressed area")

@@ -27,9 +27,9 @@ func TestCursorWalk(t *testing.T) {
 		{"code order", "villages", "", 7},
 		{"descending rate with nulls", "hexagons_r8", "sortby=-chronic_ill_treated_rate", 50},
 		{"two keys, mixed directions", "villages", "sortby=dominant_cause,-households", 13},
-		{"bool then nullable rate", "hexagons_r9", "sortby=suppressed,out_of_school_rate", 97},
+		{"bool then nullable rate", "villages", "sortby=suppressed,out_of_school_rate", 17},
 		{"zone then name descending", "villages", "sortby=zone,-name", 20},
-		{"filtered, round, lab zone", "hexagons_r10", "zone=urban-kertijayan&round=2017-12-01&sortby=-poverty_rate", 11},
+		{"filtered, round, lab zone", "hexagons_r8", "zone=coastal-mulyorejo&round=2017-12-01&sortby=-poverty_rate", 2},
 		{"filtered by CQL2", "districts", "filter=" + url.QueryEscape("households > 10") + "&sortby=-lifted_rate", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -196,8 +196,10 @@ func TestGDALClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hexes) <= 10000 {
-		t.Fatalf("the fixture has only %d res-10 hexagons; the test needs more than one 10,000-feature page", len(hexes))
+	// Suppressed hexagons are not listed, so this is the published cells
+	// only; at GDAL's 10 a page it is still a walk of many pages.
+	if len(hexes) < 500 {
+		t.Fatalf("the fixture has only %d published res-10 hexagons; the test needs a walk of many pages", len(hexes))
 	}
 	dir := t.TempDir()
 	gpkg := filepath.Join(dir, "hexagons.gpkg")

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"labmap/api/auth"
 	"labmap/data"
 	"labmap/data/cql"
+	"labmap/data/gpkg"
 	"labmap/tiles"
 
 	"github.com/gorilla/mux"
@@ -220,7 +223,7 @@ type householdsRequest struct {
 }
 
 func (s *Server) parseHouseholds(r *http.Request, p auth.Principal) (*householdsRequest, error) {
-	f, err := format(r, "json", "csv")
+	f, err := format(r, "json", "csv", "gpkg")
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +294,11 @@ func (s *Server) householdsItems(w http.ResponseWriter, r *http.Request) error {
 	for _, l := range links {
 		w.Header().Add("Link", linkHeaderValue(l))
 	}
-	if req.format == "csv" {
+	switch req.format {
+	case "csv":
 		return writeHouseholdsCSV(w, req, page)
+	case "gpkg":
+		return s.writeHouseholdsGeoPackage(w, r, page)
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	w.Header().Set("Content-Type", mediaGeoJSON)
@@ -541,5 +547,77 @@ func (s *Server) householdTile(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, err = w.Write(body)
+	return err
+}
+
+// householdGPKGColumns types the household columns for a GeoPackage: counts
+// and the decile INTEGER, the distance REAL, flags BOOLEAN, the round a
+// DATE, causes and programmes their codes joined by ";" as in filters.
+func householdGPKGColumns() []gpkg.Column {
+	types := data.HouseholdQueryableTypes()
+	cols := make([]gpkg.Column, len(householdColumns))
+	for i, name := range householdColumns {
+		typ := gpkg.Text
+		switch {
+		case name == "round":
+			typ = gpkg.Date
+		case name == "health_km":
+			typ = gpkg.Real
+		case types[name] == cql.TypeNumber:
+			typ = gpkg.Integer
+		case types[name] == cql.TypeBool:
+			typ = gpkg.Boolean
+		}
+		cols[i] = gpkg.Column{Name: name, Type: typ}
+	}
+	return cols
+}
+
+// writeHouseholdsGeoPackage answers f=gpkg for one page of households (the
+// page the audit row counts), through a temporary file as area items do.
+func (s *Server) writeHouseholdsGeoPackage(w http.ResponseWriter, r *http.Request, page []data.Household) error {
+	dir, err := os.MkdirTemp("", "labmap-households-")
+	if err != nil {
+		return fmt.Errorf("households geopackage: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "households.gpkg")
+	cols := householdGPKGColumns()
+	gw, err := gpkg.Create(r.Context(), path, gpkg.Layer{Table: householdsID, Identifier: "labmap households",
+		Description: "Households (personal data: staff only)", Columns: cols, Points: true})
+	if err != nil {
+		return fmt.Errorf("households geopackage: %w", err)
+	}
+	defer gw.Close()
+	values := make([]any, len(cols))
+	for i := range page {
+		for j, c := range cols {
+			v := householdProperty(&page[i], c.Name)
+			switch x := v.(type) {
+			case []string:
+				v = strings.Join(x, ";")
+			case float64:
+				if c.Type == gpkg.Integer {
+					v = int64(x)
+				}
+			}
+			values[j] = v
+		}
+		if err := gw.AddPoint(r.Context(), page[i].Loc, values); err != nil {
+			return fmt.Errorf("households geopackage: %w", err)
+		}
+	}
+	if err := gw.Finish(r.Context(), nil); err != nil {
+		return fmt.Errorf("households geopackage: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("households geopackage: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", mediaGeoPackage)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Disposition", `attachment; filename="labmap-households.gpkg"`)
+	_, err = w.Write(b)
 	return err
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -228,6 +230,36 @@ func TestHouseholdsForStaff(t *testing.T) {
 		}
 		if len(recs) != 7 || !slices.Contains(recs[0], "head_name") || !slices.Contains(recs[0], "lon") {
 			t.Fatalf("csv: %v", recs)
+		}
+	})
+	t.Run("geopackage", func(t *testing.T) {
+		// GDAL reads the file as a point layer holding the staff's page:
+		// every household of the grant with its name and typed fields.
+		ogrinfo := requireTool(t, "ogrinfo")
+		w := f.get(t, "staff", "/collections/households/items?f=gpkg")
+		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != mediaGeoPackage {
+			t.Fatalf("status %d, %s: %.200s", w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+		checkPrivate(t, w)
+		path := filepath.Join(t.TempDir(), "households.gpkg")
+		if err := os.WriteFile(path, w.Body.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var page householdPage
+		if err := json.Unmarshal(f.get(t, "staff", "/collections/households/items").Body.Bytes(), &page); err != nil {
+			t.Fatal(err)
+		}
+		info := runGDAL(t, ogrinfo, "-al", path)
+		for _, want := range []string{"Geometry: Point", fmt.Sprintf("Feature Count: %d\n", len(page.Features)),
+			"head_name: String", "members: Integer", "health_km: Real", "house_uninhabitable: Integer(Boolean)", "round: Date"} {
+			if !strings.Contains(info, want) {
+				t.Errorf("ogrinfo does not say %q:\n%s", want, info)
+			}
+		}
+		for _, id := range page.ids() {
+			if !strings.Contains(info, "household_id (String) = "+id+"\n") {
+				t.Errorf("household %s is not in the GeoPackage", id)
+			}
 		}
 	})
 	t.Run("tile", func(t *testing.T) {

@@ -37,23 +37,23 @@ import (
 // public and as an analyst, each answer searched for households and for
 // figures the disclosure rule hides.
 type probe struct {
-	h          http.Handler
-	store      *memory.Store
-	truth      *memory.Store // the same data with the primary rule at k 1: what the attacks recover
-	ds         data.Dataset
-	tok        map[string]string // by role; "public" has none
-	ids        map[string]bool   // every household id
-	names      map[string]bool   // every head name
-	points     map[[2]float64]bool
-	published  map[statsKey]map[string]data.AreaStats
-	unprotect  map[statsKey]map[string]data.AreaStats
-	rounds     []data.Round
-	compared   int // figures compared, so a probe that compared nothing fails
+	h         http.Handler
+	store     *memory.Store
+	truth     *memory.Store // the same data with the primary rule at k 1: what the attacks recover
+	ds        data.Dataset
+	tok       map[string]string // by role; "public" has none
+	ids       map[string]bool   // every household id
+	names     map[string]bool   // every head name
+	points    map[[2]float64]bool
+	published map[statsKey]map[string]data.AreaStats
+	unprotect map[statsKey]map[string]data.AreaStats
+	rounds    []data.Round
+	compared  int // figures compared, so a probe that compared nothing fails
 	// opened counts, per kind of answer being read (kind/format), the
 	// figures an analyst was given that the public is not: the role must
 	// open them everywhere, or it is a public answer under another name.
-	opened  map[string]int
-	reading string
+	opened     map[string]int
+	reading    string
 	responses  int
 	householdN int
 }
@@ -289,7 +289,7 @@ func (p *probe) figures(t *testing.T, where string, analyst bool, k statsKey, pr
 		}
 		p.figuresN()
 		if analyst {
-			if pub := p.stats(t, false, k)[code]; pub.Suppressed || pub.Values[i].Withheld {
+			if pub, listed := p.stats(t, false, k)[code]; !listed || pub.Suppressed || pub.Values[i].Withheld {
 				p.opened[p.reading]++
 			}
 		}
@@ -492,6 +492,12 @@ func (p *probe) targets(t *testing.T, template string) []target {
 				}
 			}
 		}
+	case "/reports/{zone}.pdf", "/maps/{zone}.png":
+		// Rendered documents: searched for households only (the report
+		// package's own tests compare their figures with /api/stats).
+		ext := template[strings.LastIndex(template, "."):]
+		base := template[:strings.Index(template, "{")]
+		out = append(out, target{path: base + "urban-kertijayan" + ext}, target{path: base + "coastal-mulyorejo" + ext + "?lang=en"})
 	case "/packs/{zone}.zip":
 		// The offline pack: searched for households only (its figures are
 		// the API's public answers, compared byte for byte in TestPack).

@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"labmap/api/auth"
 	"labmap/data"
 	"labmap/data/cql"
 )
@@ -55,7 +60,9 @@ func jsonType(v any) string {
 // checks them against the registry and against the features served: every
 // property a feature carries is in the schema with a type its value has.
 func TestFeatureSchema(t *testing.T) {
-	srv, _ := demoServer(t)
+	// The full-size fixture: suppressed hexagons are not listed, and the
+	// small one publishes no res-10 cell to check.
+	srv := regencyServer(t)
 	for _, c := range collections() {
 		t.Run(c.ID, func(t *testing.T) {
 			var coll struct{ Links []link }
@@ -333,7 +340,7 @@ func linkHeaders(h http.Header) map[string]string {
 // says, and the way a CSV client pages through Link headers: both hold
 // every area exactly once, as many as numberMatched.
 func TestWholeCollectionCSV(t *testing.T) {
-	srv, _ := demoServer(t)
+	srv := regencyServer(t)
 	readCSV := func(b []byte) [][]string {
 		t.Helper()
 		recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\ufeff"))).ReadAll()
@@ -415,10 +422,34 @@ func TestLinkHeaders(t *testing.T) {
 			t.Errorf("rel=%s: header %q, body %q", rel, head[rel], body[rel])
 		}
 	}
-	// A page bigger than what is held: 10,000 hexagons of the full-size
-	// fixture.
-	big := regencyServer(t)
-	b, h = getBody(t, big.URL+"/collections/hexagons_r10/items?limit=10000")
+	// A page bigger than what is held: 10,000 res-10 hexagons of the
+	// full-size fixture as an analyst sees them (the public is not listed
+	// the suppressed ones, and has fewer than a page).
+	store, err := regencyStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.OpenFileStore(filepath.Join(t.TempDir(), "tokens.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := tokens.Create(t.Context(), auth.CreateRequest{Name: "analyst", Role: auth.RoleAnalyst, Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := httptest.NewServer(New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Tokens: tokens}))
+	t.Cleanup(big.Close)
+	r, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, big.URL+"/collections/hexagons_r10/items?limit=10000", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, err = io.ReadAll(resp.Body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("analyst page: %d %v", resp.StatusCode, err)
+	}
+	h = resp.Header
 	if len(b) <= linkHold || mustMatched(t, b) <= 10000 {
 		t.Fatalf("a page of %d bytes of %d hexagons: the test needs more than %d bytes and a next page", len(b), mustMatched(t, b), linkHold)
 	}

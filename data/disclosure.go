@@ -198,10 +198,6 @@ type Disclosure struct {
 	// extra holds the final mask of every row whose mask is more than the
 	// primary rule gives.
 	extra map[AreaKey]uint32
-	// dropHexagons leaves suppressed hexagons out of what Publish lists.
-	// Off for now: the API's tests and clients page through the hexagon
-	// layers expecting every cell with households (see README, Privacy).
-	dropHexagons bool
 }
 
 // Protect runs the disclosure rule over one round's areas with threshold k.
@@ -230,7 +226,9 @@ func Protect(rs *RoundSums, k int) (*Disclosure, error) {
 // figures (the analyst role) skips Publish and builds rows with k = 0.
 func (d *Disclosure) Publish(a *AreaStats, res int, zone string) bool {
 	if d == nil {
-		return true // primary rule only (see the stores' PrimaryOnly option)
+		// Primary rule only (the stores' PrimaryOnly option), or the
+		// analyst's view, where nothing is suppressed.
+		return !a.Suppressed || d.ListsSuppressed(a.Level)
 	}
 	if m, ok := d.extra[keyOf(a.Level, res, zone, a.Code)]; ok {
 		if m&areaBit != 0 {
@@ -243,7 +241,17 @@ func (d *Disclosure) Publish(a *AreaStats, res int, zone string) bool {
 			}
 		}
 	}
-	return !(a.Suppressed && a.Level == LevelHexagon && d.dropHexagons)
+	return !a.Suppressed || d.ListsSuppressed(a.Level)
+}
+
+// ListsSuppressed reports whether suppressed areas of level are listed
+// (with no figures) or left out. Villages, districts and zones are listed:
+// their outlines are public and the public knows them to exist. A
+// suppressed hexagon is left out, since its cell alone would mark where
+// fewer than k households live; so a store that pages in SQL must leave
+// the same rows out there. It holds for a nil Disclosure too.
+func (d *Disclosure) ListsSuppressed(level Level) bool {
+	return level != LevelHexagon
 }
 
 // Hidden lists (nothing for a nil Disclosure), for one level (resolution and zone for hexagons), the codes

@@ -69,8 +69,11 @@ func Attacks(t *testing.T, ds data.Dataset, public, truth data.Store, minAttacks
 				count, sum := 0, 0.0
 				published := 0.0
 				for _, code := range codes {
-					p, v := child.pub[code], child.all[code].Values[c.indicator].Number
-					if !p.Suppressed && p.Values[c.indicator].Valid {
+					// A child left out of the list (a suppressed hexagon) is
+					// hidden like one listed as suppressed.
+					p, listed := child.pub[code]
+					v := child.all[code].Values[c.indicator].Number
+					if listed && !p.Suppressed && p.Values[c.indicator].Valid {
 						published += p.Values[c.indicator].Number
 					} else if v > 0 {
 						count++
@@ -117,6 +120,11 @@ func Attacks(t *testing.T, ds data.Dataset, public, truth data.Store, minAttacks
 		var hexes [geo.MaxRes + 1]level
 		for res := geo.MinRes; res <= geo.MaxRes; res++ {
 			hexes[res] = get(data.StatsQuery{Level: data.LevelHexagon, Res: res})
+			for code, h := range hexes[res].pub {
+				if h.Suppressed {
+					t.Errorf("%s r%d: suppressed hexagon %s is listed: its cell marks where fewer than k households live", ri.Round, res, code)
+				}
+			}
 			attack(fmt.Sprintf("regency-r%d", res), reg, hexes[res], keys(hexes[res].all), true)
 		}
 		for res := geo.MinRes; res < geo.MaxRes; res++ {
@@ -142,8 +150,8 @@ func Attacks(t *testing.T, ds data.Dataset, public, truth data.Store, minAttacks
 			for _, z := range ds.Zones {
 				zh := get(data.StatsQuery{Level: data.LevelHexagon, Res: res, Zone: z.ID})
 				for code, part := range zh.pub {
-					whole := hexes[res].pub[code]
-					if whole.Suppressed || part.Suppressed {
+					whole, listed := hexes[res].pub[code]
+					if !listed || whole.Suppressed || part.Suppressed {
 						continue
 					}
 					if diff := whole.Households - part.Households; diff > 0 && diff < k {

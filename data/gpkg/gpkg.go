@@ -49,6 +49,18 @@ type Layer struct {
 	Identifier  string
 	Description string
 	Columns     []Column
+	// Points makes the geometry column a POINT (features added with
+	// AddPoint) instead of a MULTIPOLYGON (Add).
+	Points bool
+}
+
+// geometryType is the layer's geometry type name, as both the column's
+// declared type and gpkg_geometry_columns have it.
+func (l Layer) geometryType() string {
+	if l.Points {
+		return "POINT"
+	}
+	return "MULTIPOLYGON"
 }
 
 // Style is one QGIS style of the layer, stored as a layer_styles row: QML for
@@ -224,10 +236,10 @@ func (w *Writer) schema() []statement {
 		{sql: `CREATE TABLE gpkg_extensions (
 			table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
 			CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))`},
-		{sql: fmt.Sprintf("CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, %s MULTIPOLYGON%s)", quote(t), quote(GeometryColumn), cols.String())},
+		{sql: fmt.Sprintf("CREATE TABLE %s (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, %s %s%s)", quote(t), quote(GeometryColumn), w.layer.geometryType(), cols.String())},
 		{sql: "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)",
 			args: []any{t, w.layer.Identifier, w.layer.Description, srsID}},
-		{sql: "INSERT INTO gpkg_geometry_columns VALUES (?, ?, 'MULTIPOLYGON', ?, 0, 0)", args: []any{t, GeometryColumn, srsID}},
+		{sql: "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)", args: []any{t, GeometryColumn, w.layer.geometryType(), srsID}},
 		{sql: fmt.Sprintf("CREATE VIRTUAL TABLE %s USING rtree(id, minx, maxx, miny, maxy)", quote(w.rtreeName()))},
 		{sql: "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
 			args: []any{t, GeometryColumn}},
@@ -238,6 +250,25 @@ func (w *Writer) schema() []statement {
 // values in the layer's column order, each nil (NULL), a string, an int,
 // an int64, a float64 or a bool.
 func (w *Writer) Add(ctx context.Context, geom orb.MultiPolygon, values []any) error {
+	if w.layer.Points {
+		return fmt.Errorf("%s: feature %d: a polygon in a point layer", w.path, w.fid+1)
+	}
+	if geom == nil {
+		return w.add(ctx, nil, values)
+	}
+	return w.add(ctx, geom, values)
+}
+
+// AddPoint writes one feature of a point layer, as Add does.
+func (w *Writer) AddPoint(ctx context.Context, p orb.Point, values []any) error {
+	if !w.layer.Points {
+		return fmt.Errorf("%s: feature %d: a point in a polygon layer", w.path, w.fid+1)
+	}
+	return w.add(ctx, p, values)
+}
+
+// add writes one feature; geom is nil for none.
+func (w *Writer) add(ctx context.Context, geom orb.Geometry, values []any) error {
 	if len(values) != len(w.layer.Columns) {
 		return fmt.Errorf("%s: feature %d: %d values for %d columns", w.path, w.fid+1, len(values), len(w.layer.Columns))
 	}
@@ -263,7 +294,7 @@ func (w *Writer) Add(ctx context.Context, geom orb.MultiPolygon, values []any) e
 	if _, err := w.insert.ExecContext(ctx, w.args...); err != nil {
 		return fmt.Errorf("%s: feature %d: %w", w.path, w.fid, err)
 	}
-	if len(geom) > 0 {
+	if geom != nil && !isEmpty(geom) {
 		w.bound = w.bound.Union(b)
 		if _, err := w.rtree.ExecContext(ctx, w.fid, b.Min[0], b.Max[0], b.Min[1], b.Max[1]); err != nil {
 			return fmt.Errorf("%s: feature %d: spatial index: %w", w.path, w.fid, err)
@@ -278,9 +309,9 @@ func (w *Writer) Count() int64 { return w.fid }
 // appendGeometry encodes a GeoPackage geometry blob (clause 2.1.3): the
 // "GP" header, version 0, flags (little-endian, an xy envelope), the SRS
 // id and the envelope, then the geometry as little-endian WKB.
-func appendGeometry(buf []byte, g orb.MultiPolygon) ([]byte, orb.Bound, error) {
+func appendGeometry(buf []byte, g orb.Geometry) ([]byte, orb.Bound, error) {
 	b := g.Bound()
-	empty := len(g) == 0
+	empty := isEmpty(g)
 	flags := byte(0x01) // little-endian
 	if empty {
 		flags |= 0x10 // empty geometry, no envelope
@@ -299,6 +330,12 @@ func appendGeometry(buf []byte, g orb.MultiPolygon) ([]byte, orb.Bound, error) {
 		return buf, b, fmt.Errorf("encode WKB: %w", err)
 	}
 	return append(buf, body...), b, nil
+}
+
+// isEmpty reports whether g has no coordinates (a point always has).
+func isEmpty(g orb.Geometry) bool {
+	mp, ok := g.(orb.MultiPolygon)
+	return ok && len(mp) == 0
 }
 
 // Finish writes the layer's extent, the R-tree triggers that keep the index

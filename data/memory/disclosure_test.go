@@ -71,8 +71,12 @@ func TestUnsuppressedIsTheTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(want) || len(got) != len(pub) {
-				t.Fatalf("%+v: %d areas unsuppressed, %d in the truth, %d public", q, len(got), len(want), len(pub))
+			if len(got) != len(want) {
+				t.Fatalf("%+v: %d areas unsuppressed, %d in the truth", q, len(got), len(want))
+			}
+			public := map[string]string{}
+			for _, a := range pub {
+				public[a.Code] = fmt.Sprint(a)
 			}
 			for i := range got {
 				if want[i].Suppressed {
@@ -85,7 +89,7 @@ func TestUnsuppressedIsTheTruth(t *testing.T) {
 				if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
 					t.Errorf("%+v: area %s:\n unsuppressed %+v\n truth        %+v", q, got[i].Code, got[i], want[i])
 				}
-				if fmt.Sprint(got[i]) != fmt.Sprint(pub[i]) {
+				if fmt.Sprint(got[i]) != public[got[i].Code] {
 					hiddenFromPublic++
 				}
 			}

@@ -14,6 +14,12 @@ import (
 
 var _ data.FeatureStore = (*Store)(nil)
 
+// suppressedSQL is true for a row the disclosure rule suppresses: fewer
+// than k households, or hidden by complementary suppression.
+func suppressedSQL(k int, hid hiddenParams) string {
+	return "(NOT (a.m_households >= " + strconv.Itoa(k) + " AND a.code NOT IN (SELECT unnest(" + hid.areas + "::text[]))))"
+}
+
 // queryableSQL is the SQL expression of a queryable over the aggregate row
 // a: the value the API publishes, so NULL when the area is suppressed or the
 // figure withheld; a filter or sort can never reveal what a map hides. k is
@@ -29,7 +35,7 @@ func queryableSQL(level data.Level, name string, k int, hid hiddenParams) (strin
 	case "name":
 		return "a.name", true
 	case "suppressed":
-		return "(NOT " + published + ")", true
+		return suppressedSQL(k, hid), true
 	case "district_code":
 		return "a.district_code", level == data.LevelVillage
 	case "kind":
@@ -154,6 +160,9 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		// Both lists are named in every query, so their types are known
 		// even when no filter or sort key reads them.
 		where := filter + " AND cardinality(" + hid.areas + "::text[]) + cardinality(" + hid.withheld + "::text[]) >= 0"
+		if !disc.ListsSuppressed(q.Level) {
+			where += " AND NOT " + suppressedSQL(k, hid)
+		}
 		if q.Bound != nil {
 			n := len(args)
 			args = append(args, q.Bound.Min[0], q.Bound.Min[1], q.Bound.Max[0], q.Bound.Max[1])

@@ -39,9 +39,9 @@ func TestCursorWalkDifferential(t *testing.T) {
 		{"villages by rate, nulls last, descending", "/collections/villages/items?sortby=-chronic_ill_treated_rate", 29},
 		{"villages by zone then name descending", "/collections/villages/items?sortby=zone,-name", 50},
 		{"villages by cause then households descending", "/collections/villages/items?sortby=dominant_cause,-households", 41},
-		{"hexagons r9 by suppressed then rate", "/collections/hexagons_r9/items?sortby=suppressed,out_of_school_rate", 250},
-		{"hexagons r10 by code", "/collections/hexagons_r10/items?round=2020-06-01", 1000},
-		{"hexagons r10 of a zone by rate", "/collections/hexagons_r10/items?zone=urban-kertijayan&sortby=-poverty_rate", 30},
+		{"villages by suppressed then rate", "/collections/villages/items?sortby=suppressed,out_of_school_rate", 25},
+		{"hexagons r9 by code", "/collections/hexagons_r9/items?round=2020-06-01", 10},
+		{"hexagons r8 of a zone by rate", "/collections/hexagons_r8/items?zone=coastal-mulyorejo&sortby=-poverty_rate", 2},
 		{"hexagons r8 filtered, by zone descending", "/collections/hexagons_r8/items?sortby=-zone,-households&filter=" + url.QueryEscape("households > 3"), 60},
 		{"districts by lifted rate in a bbox", "/collections/districts/items?sortby=lifted_rate&bbox=109.5,-7.2,109.8,-6.8", 3},
 	} {

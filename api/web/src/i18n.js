@@ -27,6 +27,12 @@ export const T = {
     povertyStatus: "Status", members: "Anggota", village: "Desa/kelurahan",
     pack: "Paket rapat offline", packReport: "Laporan (PDF)", packVillages: "Tabel desa (CSV)", offline: "Paket offline — hanya baca",
     status_extreme: "miskin ekstrem", status_poor: "miskin", status_vulnerable: "rentan miskin", status_non_poor: "tidak miskin",
+    occupation: "Pekerjaan", causes: "Penyebab kemiskinan", programs: "Program", houseUninhabitable: "Rumah tidak layak huni",
+    repaired: "sudah diperbaiki", latrine: "Jamban", childrenOutOfSchool: "Anak tidak sekolah / usia sekolah",
+    chronicIll: "Sakit kronis", treated: "dirawat", disabledPeople: "Disabilitas", assisted: "didampingi",
+    historyTitle: "Riwayat per putaran", yes: "ya", no: "tidak",
+    program_pkh: "PKH", program_bpnt: "BPNT (sembako)", program_pbi_jk: "PBI JK (BPJS Kesehatan)", program_kip: "KIP (Kartu Indonesia Pintar)",
+    program_rtlh: "Bedah rumah (RTLH)", program_jamban: "Jamban sehat", program_kudu_sekolah: "Kudu Sekolah", program_blt: "BLT", program_uhc: "UHC (jaminan kesehatan daerah)",
   },
   en: {
     title: "Poverty Lab Map", indicator: "Indicator", level: "Level",
@@ -52,6 +58,12 @@ export const T = {
     povertyStatus: "Status", members: "Members", village: "Village",
     pack: "Offline meeting pack", packReport: "Report (PDF)", packVillages: "Village table (CSV)", offline: "Offline pack — read only",
     status_extreme: "extremely poor", status_poor: "poor", status_vulnerable: "vulnerable", status_non_poor: "not poor",
+    occupation: "Occupation", causes: "Causes of poverty", programs: "Programmes", houseUninhabitable: "Uninhabitable house",
+    repaired: "repaired", latrine: "Latrine", childrenOutOfSchool: "Children out of school / of school age",
+    chronicIll: "Chronic illness", treated: "treated", disabledPeople: "Disability", assisted: "assisted",
+    historyTitle: "Record per round", yes: "yes", no: "no",
+    program_pkh: "PKH (family hope)", program_bpnt: "BPNT (food aid)", program_pbi_jk: "PBI JK (health insurance)", program_kip: "KIP (school aid)",
+    program_rtlh: "House repair (RTLH)", program_jamban: "Latrine", program_kudu_sekolah: "Kudu Sekolah (back to school)", program_blt: "BLT (cash aid)", program_uhc: "UHC (regional health cover)",
   },
 };
 

@@ -120,8 +120,8 @@ export function setupStaff(ctx, track) {
   map().on("click", HOUSEHOLD_LAYER, (e) => {
     const f = e.features && e.features[0];
     if (!f) return;
-    showHousehold(ctx, f.properties);
     ctx.state.selectedHousehold = f.properties.household_id;
+    showHousehold(ctx, f.properties).catch((err) => console.warn("household panel:", err));
   });
   map().on("mouseenter", HOUSEHOLD_LAYER, () => { map().getCanvas().style.cursor = "pointer"; });
 
@@ -140,8 +140,35 @@ export function setupStaff(ctx, track) {
   };
 }
 
-/** showHousehold fills the info panel with a household's fields, as text. */
-export function showHousehold(ctx, props) {
+/**
+ * householdRounds reads one household at every round, oldest first, as the
+ * signed-in user: a round where it was not surveyed (or is outside the
+ * grant) is left out. Each read is one audited request.
+ */
+export async function householdRounds(id, rounds, fetcher = fetch) {
+  const out = [];
+  for (const r of rounds) {
+    const res = await fetcher(`/collections/households/items/${encodeURIComponent(id)}?round=${encodeURIComponent(r.round)}`,
+      { headers: authHeaders({ Accept: "application/geo+json" }) });
+    if (res.status === 404) continue;
+    if (!res.ok) throw new Error(`household ${id} at ${r.round}: ${res.status}`);
+    out.push((await res.json()).properties);
+  }
+  return out;
+}
+
+/** programLabel names a programme code in the page's language. */
+export function programLabel(t, code) {
+  const label = t(`program_${code}`);
+  return label && label !== `program_${code}` ? label : code;
+}
+
+/**
+ * showHousehold fills the info panel with a household's fields, as text:
+ * first what the tile carries, then its record at every round (status,
+ * programmes, causes) once read from the server.
+ */
+export async function showHousehold(ctx, props) {
   const t = ctx.t;
   const v = ctx.villages.find((x) => x.code === props.village_code);
   const rows = [
@@ -151,7 +178,37 @@ export function showHousehold(ctx, props) {
     [t("village"), v ? `${v.name} (${props.village_code})` : props.village_code],
     [t("round"), formatRound(ctx.state.round, ctx.state.lang)],
   ];
-  fill(ctx.$("info"), h("h2", { id: "info-title" }, t("household")),
-    h("p", { class: "muted" }, `ID: ${props.household_id}`),
-    h("table", { id: "household-fields" }, h("tbody", {}, rows.map(([k, val]) => h("tr", {}, h("td", {}, k), h("td", { class: "v" }, String(val ?? "–")))))));
+  const table = (id, body) => h("table", { id }, h("tbody", {}, body.map(([k, val]) => h("tr", {}, h("td", {}, k), h("td", { class: "v" }, String(val ?? "–"))))));
+  const head = [h("h2", { id: "info-title" }, t("household")), h("p", { class: "muted" }, `ID: ${props.household_id}`)];
+  fill(ctx.$("info"), ...head, table("household-fields", rows));
+  let history;
+  try {
+    history = await householdRounds(props.household_id, ctx.rounds);
+  } catch (err) {
+    fill(ctx.$("info"), ...head, table("household-fields", rows), h("p", { role: "alert", class: "muted" }, String(err.message)));
+    return;
+  }
+  if (ctx.state.selectedHousehold !== props.household_id) return; // another click, or signing out, came first
+  const now = history.find((p) => p.round === ctx.state.round) || history[history.length - 1];
+  const list = (codes, label) => (codes && codes.length ? codes.map(label).join(", ") : "–");
+  const yes = (b) => (b === true ? t("yes") : b === false ? t("no") : "–");
+  if (now) {
+    rows.push(
+      [t("occupation"), now.occupation],
+      [t("causes"), list(now.causes, (c) => ctx.causes[c] || c)],
+      [t("programs"), list(now.programs, (c) => programLabel(t, c))],
+      [t("houseUninhabitable"), `${yes(now.house_uninhabitable)}${now.house_repaired ? ` (${t("repaired")})` : ""}`],
+      [t("latrine"), now.latrine],
+      [t("childrenOutOfSchool"), `${now.children_out_of_school ?? "–"} / ${now.children_school_age ?? "–"}`],
+      [t("chronicIll"), `${now.chronic_ill ?? "–"} (${t("treated")} ${now.chronic_ill_treated ?? "–"})`],
+      [t("disabledPeople"), `${now.disabled ?? "–"} (${t("assisted")} ${now.disabled_assisted ?? "–"})`],
+    );
+  }
+  const rounds = h("table", { id: "household-rounds" },
+    h("thead", {}, h("tr", {}, h("th", {}, t("round")), h("th", {}, t("povertyStatus")), h("th", {}, t("programs")))),
+    h("tbody", {}, history.map((p) => h("tr", {},
+      h("td", {}, formatRound(p.round, ctx.state.lang)),
+      h("td", { class: `status-${p.poverty_status}` }, t(`status_${p.poverty_status}`) || p.poverty_status),
+      h("td", {}, list(p.programs, (c) => programLabel(t, c)))))));
+  fill(ctx.$("info"), ...head, table("household-fields", rows), h("h3", {}, t("historyTitle")), rounds);
 }

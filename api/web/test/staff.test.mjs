@@ -94,6 +94,19 @@ test("staff sign-in: household points in the granted zone only, none after signi
   const panel = await page.locator("#info").innerText();
   for (const word of ["Kepala rumah tangga", "Status", "Anggota", "Desa/kelurahan"]) assert.ok(panel.includes(word), `panel shows ${word}: ${panel}`);
 
+  // Then its record at every round, read from the server with the token:
+  // one row per round it was surveyed in, with status and programmes.
+  await waitFor(page, "the household's rounds", () => document.getElementById("household-rounds") !== null);
+  const history = await page.evaluate(() => [...document.querySelectorAll("#household-rounds tbody tr")].map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rounds = (await (await fetch(base + "/api/rounds")).json()).rounds;
+  assert.ok(history.length >= 1 && history.length <= rounds.length, `rounds of the household: ${JSON.stringify(history)}`);
+  const statuses = ["miskin ekstrem", "miskin", "rentan miskin", "tidak miskin"];
+  for (const [round, status] of history) {
+    assert.ok(statuses.includes(status), `a status in words for ${round}: ${status}`);
+  }
+  const full = await page.locator("#info").innerText();
+  for (const word of ["Penyebab kemiskinan", "Program", "Pekerjaan", "Riwayat per putaran"]) assert.ok(full.includes(word), `panel shows ${word}: ${full}`);
+
   await flyTo(page, "Botosari", botosari);
   assert.equal(await householdPoints(page), 0, "household points outside the granted zone");
 
