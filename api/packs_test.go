@@ -61,9 +61,10 @@ func TestPack(t *testing.T) {
 				}
 			}
 			var d struct {
-				Round string                     `json:"round"`
-				Stats map[string]json.RawMessage `json:"stats"`
-				Files map[string]string          `json:"files"`
+				Round    string                     `json:"round"`
+				Stats    map[string]json.RawMessage `json:"stats"`
+				Files    map[string]string          `json:"files"`
+				Villages map[string][4]float64      `json:"villages"`
 			}
 			js := string(files["pack-data.js"])
 			if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(js, "window.LABMAP_PACK="), ";\n")), &d); err != nil {
@@ -77,6 +78,9 @@ func TestPack(t *testing.T) {
 			}
 			if tc.name == "a zone at the baseline" && d.Round != "2017-12-01" {
 				t.Errorf("round %s, want the one asked for", d.Round)
+			}
+			if len(d.Villages) == 0 {
+				t.Error("the pack has no village boxes for the search to fly to")
 			}
 			// Every stored answer is the server's public answer.
 			if len(d.Stats) < 8 {

@@ -378,7 +378,11 @@ func (b *builder) data(round, baseline data.Round, zone string, zones []data.Zon
 	d["glyphs"] = glyphs
 
 	// The search flies to a village's bounding box.
-	areas, err := b.src.Store.Areas(b.ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage, Round: round}})
+	extent, err := b.src.Store.Extent(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	areas, err := b.src.Store.Areas(b.ctx, data.AreaQuery{StatsQuery: data.StatsQuery{Level: data.LevelVillage, Round: round}, Bound: extent})
 	if err != nil {
 		return nil, err
 	}

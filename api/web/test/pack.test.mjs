@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BIN, launch, rendered } from "./harness.mjs";
+import { BIN, launch, rendered, renders, waitFor } from "./harness.mjs";
 
 const ZONE = "urban-kertijayan";
 const MAX_PACK_BYTES = 20 * 1024 * 1024;
@@ -99,6 +99,18 @@ test("opened from file:// with the network off, the map draws, shows the figures
   assert.ok(figures.includes(households), `the figures lack the zone's ${households} households: ${figures}`);
   assert.equal(await page.locator("#round").isDisabled(), true, "the round can be changed in a read-only pack");
   assert.equal(await page.locator(`#pack-files a[href="${data.files.report}"]`).count(), 1, "no link to the report");
+
+  // Search finds one of the zone's villages and shows its figures.
+  const code = zone.villages[0];
+  const village = data.stats[`village|${data.round}|id|`].areas.find((a) => a.code === code);
+  await page.focus("#search");
+  await page.keyboard.type(village.name);
+  await waitFor(page, "search options", (c) => !!document.querySelector(`#results [role=option][data-code="${c}"]`), code);
+  const n = await renders(page);
+  await page.click(`#results [role=option][data-code="${code}"]`);
+  await rendered(page, n, "the render after choosing a village");
+  assert.equal(await page.evaluate(() => window.__labmap.state.selected), code);
+  assert.ok((await page.textContent("#info")).includes(village.name), "the panel does not show the found village");
 
   // No request left the folder.
   const outside = requests.filter((u) => !u.startsWith(folder) && !/^(data|blob):/.test(u));
