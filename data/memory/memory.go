@@ -5,6 +5,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -29,13 +30,26 @@ type Options struct {
 	// between published figures can reveal hidden ones. For fixtures too
 	// small to publish anything otherwise; never for a public server.
 	PrimaryOnly bool
+	// MaxHouseholds is the most household rows (all rounds together) the
+	// store accepts; zero means DefaultMaxHouseholds, negative no limit.
+	MaxHouseholds int
 }
+
+// DefaultMaxHouseholds bounds the memory store: the full Pekalongan demo
+// (300,000 households x 3 rounds) peaks at about 520 MB RSS when loaded,
+// so 2,000,000 rows stay near 1.2 GB before any request. A larger dataset
+// belongs in PostGIS, whose memory does not grow with it.
+const DefaultMaxHouseholds = 2_000_000
+
+// ErrTooLarge says a dataset exceeds the memory store's MaxHouseholds.
+var ErrTooLarge = errors.New("dataset too large for the in-memory store")
 
 // Store holds one aggregated dataset and swaps it atomically on Replace, so
 // queries never see a half-built dataset.
 type Store struct {
 	k       int
 	primary bool // Options.PrimaryOnly
+	max     int  // Options.MaxHouseholds, resolved
 	state   atomic.Pointer[state]
 	version atomic.Int64
 	lists   featureLists
@@ -149,9 +163,12 @@ func (st *state) disclosure(ri, k int) (*data.Disclosure, error) {
 // New aggregates a dataset that data.CheckDataset has accepted: every
 // household has its village code and baseline status.
 func New(ds data.Dataset, opt Options) (*Store, error) {
-	s := &Store{k: opt.MinHouseholds, primary: opt.PrimaryOnly}
+	s := &Store{k: opt.MinHouseholds, primary: opt.PrimaryOnly, max: opt.MaxHouseholds}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
+	}
+	if s.max == 0 {
+		s.max = DefaultMaxHouseholds
 	}
 	if err := s.Replace(ds); err != nil {
 		return nil, err
@@ -162,6 +179,10 @@ func New(ds data.Dataset, opt Options) (*Store, error) {
 // Replace swaps in a new dataset and bumps the dataset version. Queries in
 // flight finish on the old one.
 func (s *Store) Replace(ds data.Dataset) error {
+	if s.max > 0 && len(ds.Households) > s.max {
+		return fmt.Errorf("memory store: %w: %d household rows across the rounds, the limit is %d (about 0.6 KB each); "+
+			"import it into PostGIS (labmap migrate, labmap import) and serve it with --database-url", ErrTooLarge, len(ds.Households), s.max)
+	}
 	st, err := build(ds)
 	if err != nil {
 		return fmt.Errorf("memory store: %w", err)

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"labmap/data"
+	"labmap/data/demo"
 
 	"github.com/paulmach/orb"
 )
@@ -291,5 +295,45 @@ func TestStatusAndRounds(t *testing.T) {
 	}
 	if st, _ := s.Status(ctx); st.DatasetVersion != 2 {
 		t.Errorf("version after Replace = %d, want 2", st.DatasetVersion)
+	}
+}
+
+// TestRefusesTooLarge checks the memory store's bound: over MaxHouseholds
+// rows it refuses the dataset, names the limit and points to PostGIS, and
+// a Replace that is refused leaves the served dataset as it was.
+func TestRefusesTooLarge(t *testing.T) {
+	ds, err := demo.Generate(demo.Options{Households: 300, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := data.CheckDataset(&ds, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	n := len(ds.Households)
+	for _, tc := range []struct {
+		max int
+		ok  bool
+	}{{n, true}, {n - 1, false}, {-1, true}, {0, true}} {
+		_, err := New(ds, Options{MaxHouseholds: tc.max})
+		if (err == nil) != tc.ok {
+			t.Errorf("max %d with %d rows: err %v", tc.max, n, err)
+		}
+		if err != nil && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "--database-url") || !strings.Contains(err.Error(), strconv.Itoa(tc.max))) {
+			t.Errorf("max %d: the error does not name the limit and PostGIS: %v", tc.max, err)
+		}
+	}
+	st, err := New(ds, Options{MaxHouseholds: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := st.Version(context.Background())
+	bigger := ds
+	bigger.Households = append(slices.Clone(ds.Households), ds.Households[0])
+	bigger.Households[n].ID = "extra"
+	if err := st.Replace(bigger); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Replace over the limit: %v", err)
+	}
+	if w, _ := st.Version(context.Background()); w != v {
+		t.Errorf("a refused Replace moved the version from %d to %d", v, w)
 	}
 }
