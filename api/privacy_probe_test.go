@@ -444,7 +444,7 @@ func (p *probe) targets(t *testing.T, template string) []target {
 		}
 	case "/":
 		out = append(out, target{path: "/", formats: true})
-	case "/web/config.json", "/api", "/api.html", "/conformance", "/collections", "/healthz",
+	case "/web/config.json", "/api", "/api.html", "/conformance", "/collections", "/healthz", "/readyz",
 		"/api/indicators", "/api/rounds", "/api/zones", "/api/whoami":
 		out = append(out, target{path: template, formats: true})
 	case "/web/":

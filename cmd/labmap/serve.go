@@ -34,6 +34,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tileCacheMB := fs.Int("tile-cache-mb", 256, "memory for cached vector tiles, in MiB; 0 turns the cache off")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	tokensFile := fs.String("tokens-file", "", "DEMO ONLY, in-memory store: a JSON file of token hashes (labmap token create --tokens-file); with --database-url tokens are in PostGIS")
+	dbMaxConns := fs.Int("db-max-conns", postgis.DefaultMaxConns(), "PostGIS: connections for data queries; /healthz and /readyz have one more of their own, and the NOTIFY listener another")
+	dbVersionInterval := fs.Duration("db-version-interval", postgis.DefaultVersionInterval, "PostGIS: how often the dataset version is read besides NOTIFY, so a new import shows within it even when a NOTIFY is lost")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if files.Households != "" || files.Villages != "" {
 			return errors.New("--database-url serves what was imported; load files with `labmap import` instead of --households/--villages")
 		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
+		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log, MaxConns: *dbMaxConns, VersionInterval: *dbVersionInterval})
 	} else {
 		store, err = serveMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds, *tokensFile)
 	}

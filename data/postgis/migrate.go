@@ -3,13 +3,14 @@ package postgis
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
+
+	"labmap/data"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -127,12 +128,19 @@ func Migrate(ctx context.Context, url string, log *slog.Logger) ([]int, error) {
 
 // errRegistryChanged says the aggregate tables do not match this build's
 // indicator registry; migrate (or any import) rebuilds them.
-var errRegistryChanged = errors.New("the aggregates were built by a labmap with other indicators: run `labmap migrate --database-url ...` to rebuild them")
+var errRegistryChanged error = schemaError("the aggregates were built by a labmap with other indicators: run `labmap migrate --database-url ...` to rebuild them")
 
 // errSchemaBehind explains what to do when the database needs migrating.
 func errSchemaBehind(have, want int) error {
-	return fmt.Errorf("the database schema is at version %d but this labmap needs version %d: run `labmap migrate --database-url ...` first", have, want)
+	return schemaError(fmt.Sprintf("the database schema is at version %d but this labmap needs version %d: run `labmap migrate --database-url ...` first", have, want))
 }
+
+// schemaError is a schema that is not this build's; it is data.ErrSchema,
+// and its message, written for operators, names nothing internal.
+type schemaError string
+
+func (e schemaError) Error() string        { return string(e) }
+func (e schemaError) Is(target error) bool { return target == data.ErrSchema }
 
 // checkSchema compares the database's schema version and aggregate registry
 // with this build's.
@@ -148,7 +156,7 @@ func checkSchema(ctx context.Context, q querier) error {
 	if want := SchemaVersion(); have < want {
 		return errSchemaBehind(have, want)
 	} else if have > want {
-		return fmt.Errorf("the database schema is at version %d, newer than this labmap (%d): upgrade labmap", have, want)
+		return schemaError(fmt.Sprintf("the database schema is at version %d, newer than this labmap (%d): upgrade labmap", have, want))
 	}
 	var hash string
 	if err := q.QueryRow(ctx, `SELECT registry_hash FROM dataset_state`).Scan(&hash); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,16 +36,18 @@ func TestOutage(t *testing.T) {
 
 	expectDown := func(when string) {
 		t.Helper()
-		for _, path := range []string{"/healthz", "/api/stats?level=village", "/api/rounds"} {
+		// The process is alive, so /healthz is 200 and says the store is
+		// down; /readyz and the data endpoints are 503.
+		if status, body := fetchJSON(t, srv.URL+"/healthz"); status != http.StatusOK || body["status"] != "down" {
+			t.Fatalf("%s: healthz = %d %v", when, status, body)
+		}
+		for _, path := range []string{"/readyz", "/api/stats?level=village", "/api/rounds"} {
 			status, body := fetchJSON(t, srv.URL+path)
-			if status != http.StatusServiceUnavailable {
-				t.Fatalf("%s: GET %s = %d %v, want 503", when, path, status, body)
+			if status != http.StatusServiceUnavailable || body["status"] != 503.0 {
+				t.Fatalf("%s: GET %s = %d %v, want 503 JSON", when, path, status, body)
 			}
-			if path == "/healthz" && body["status"] != "down" {
-				t.Fatalf("%s: healthz = %v", when, body)
-			}
-			if path != "/healthz" && body["status"] != 503.0 {
-				t.Fatalf("%s: GET %s error body %v", when, path, body)
+			if path == "/readyz" && (body["ready"] != false || !strings.Contains(body["error"].(string), "unreachable")) {
+				t.Fatalf("%s: readyz = %v", when, body)
 			}
 		}
 	}
@@ -66,6 +69,9 @@ func TestOutage(t *testing.T) {
 		}
 		if status, body := fetchJSON(t, srv.URL+"/healthz"); status != 200 || body["status"] != "ok" {
 			t.Fatalf("%s: healthz = %d %v", when, status, body)
+		}
+		if status, body := fetchJSON(t, srv.URL+"/readyz"); status != 200 || body["ready"] != true {
+			t.Fatalf("%s: readyz = %d %v", when, status, body)
 		}
 	}
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -36,11 +37,35 @@ type Options struct {
 	// small to publish anything otherwise; never for a public server.
 	PrimaryOnly bool
 	Log         *slog.Logger
+	// MaxConns bounds the pool of data queries; zero means DefaultMaxConns.
+	// Health checks have a connection of their own beside it, and so does
+	// the NOTIFY listener: the store holds at most MaxConns+2.
+	MaxConns int
+	// VersionInterval is how often the dataset version is read again besides
+	// NOTIFY, and how long the listener may hear nothing before it checks its
+	// connection; zero means DefaultVersionInterval.
+	VersionInterval time.Duration
 }
+
+// DefaultVersionInterval bounds how long an import can go unnoticed when
+// its NOTIFY is lost: tiles carry the new version at most this long after.
+const DefaultVersionInterval = 2 * time.Second
+
+// DefaultMaxConns is the data pool's size unless configured: one connection
+// per CPU labmap may use, and at least 4, as pgx chooses.
+func DefaultMaxConns() int { return max(4, runtime.GOMAXPROCS(0)) }
+
+// healthTimeout bounds a health or readiness query: a database that takes
+// longer is reported down rather than keeping a probe waiting.
+const healthTimeout = 2 * time.Second
 
 // Store reads aggregates from PostGIS through a connection pool.
 type Store struct {
-	pool     *pgxpool.Pool
+	pool *pgxpool.Pool
+	// health is one connection for Ready, Health and the version check,
+	// so that they never queue behind data queries.
+	health   *pgxpool.Pool
+	interval time.Duration // Options.VersionInterval
 	k        int
 	primary  bool // Options.PrimaryOnly
 	log      *slog.Logger
@@ -74,13 +99,37 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--database-url: %w", err)
 	}
+	if opt.MaxConns < 0 {
+		return nil, fmt.Errorf("--db-max-conns: %d is negative", opt.MaxConns)
+	}
+	if opt.MaxConns == 0 {
+		opt.MaxConns = DefaultMaxConns()
+	}
+	if opt.VersionInterval < 0 {
+		return nil, fmt.Errorf("--db-version-interval: %v is negative", opt.VersionInterval)
+	}
+	if opt.VersionInterval == 0 {
+		opt.VersionInterval = DefaultVersionInterval
+	}
 	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	cfg.MaxConns = int32(min(opt.MaxConns, 1<<20))
+	hcfg := cfg.Copy()
+	hcfg.MaxConns, hcfg.MinConns = 1, 1
+	// Named, so that an operator can tell the connections apart in
+	// pg_stat_activity (and a test can find the listener's).
+	nameConn(cfg.ConnConfig, "labmap")
+	nameConn(hcfg.ConnConfig, "labmap health")
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
-	s := &Store{pool: pool, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{})}
+	health, err := pgxpool.NewWithConfig(ctx, hcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open health connection: %w", err)
+	}
+	s := &Store{pool: pool, health: health, interval: opt.VersionInterval, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{})}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
@@ -89,10 +138,12 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	}
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	go func() {
-		defer close(s.stopped)
-		s.listen(lctx, url)
-	}()
+	listenCfg := cfg.ConnConfig.Copy()
+	nameConn(listenCfg, "labmap listener")
+	done := make(chan struct{}, 2)
+	go func() { s.listen(lctx, listenCfg); done <- struct{}{} }()
+	go func() { s.recheckVersion(lctx); done <- struct{}{} }()
+	go func() { <-done; <-done; close(s.stopped) }()
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := s.ready(cctx); err != nil {
@@ -106,12 +157,25 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the listener and closes the pool.
+// Close stops the listener and closes the pools.
 func (s *Store) Close() error {
 	s.stop()
 	<-s.stopped
 	s.pool.Close()
+	s.health.Close()
 	return nil
+}
+
+// nameConn sets application_name; the data pool ("labmap") keeps a name
+// the URL chose.
+func nameConn(c *pgx.ConnConfig, name string) {
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	if _, chosen := c.RuntimeParams["application_name"]; chosen && name == "labmap" {
+		return
+	}
+	c.RuntimeParams["application_name"] = name
 }
 
 // ready checks the schema until it has once been found right: a database
@@ -185,12 +249,21 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 // Status reports the dataset version, household count and the region the
 // last import stored, or ErrUnavailable.
 func (s *Store) Status(ctx context.Context) (data.Status, error) {
-	st := data.Status{Store: "postgis"}
+	var st data.Status
 	err := s.read(ctx, func(q querier) error {
-		r := &st.Region
-		return q.QueryRow(ctx, `SELECT version, households, region_code, region_name_id, region_name_en, region_synthetic, region_source
-			FROM dataset_state`).Scan(&st.DatasetVersion, &st.Households, &r.Code, &r.Name.ID, &r.Name.EN, &r.Synthetic, &r.Source)
+		var err error
+		st, err = status(ctx, q)
+		return err
 	})
+	st.Store = "postgis"
+	return st, err
+}
+
+func status(ctx context.Context, q querier) (data.Status, error) {
+	st := data.Status{Store: "postgis"}
+	r := &st.Region
+	err := q.QueryRow(ctx, `SELECT version, households, region_code, region_name_id, region_name_en, region_synthetic, region_source
+		FROM dataset_state`).Scan(&st.DatasetVersion, &st.Households, &r.Code, &r.Name.ID, &r.Name.EN, &r.Synthetic, &r.Source)
 	return st, err
 }
 
