@@ -11,6 +11,8 @@ import (
 
 	"labmap/data"
 	"labmap/geo"
+
+	"github.com/paulmach/orb"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
@@ -139,9 +141,9 @@ func statsQuery(r *http.Request) (data.StatsQuery, error) {
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "level", "round", "zone", "lang", "res", "fields":
+		case "level", "round", "zone", "lang", "res", "fields", "bbox", "bbox-crs":
 		default:
-			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang, fields)", key)
+			return data.StatsQuery{}, badRequest("parameter %s: unknown (use level, round, zone, res, lang, fields, bbox)", key)
 		}
 	}
 	sq := data.StatsQuery{Level: data.Level(q.Get("level")), Zone: q.Get("zone"), Unsuppressed: unsuppressed(r)}
@@ -221,7 +223,16 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	areas, err := s.store.Stats(r.Context(), sq)
+	_, bound, err := parsePlace(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if sq.Level == data.LevelHexagon {
+		if err := checkHexStats(sq.Res, sq.Zone, bound, fields); err != nil {
+			return err
+		}
+	}
+	areas, err := s.statsIn(r, sq, bound)
 	if err != nil {
 		return fmt.Errorf("stats %s: %w", sq.Level, err)
 	}
@@ -271,6 +282,23 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// statsIn answers the rows of sq, only those of areas whose bounding box
+// meets bound when there is one, in code order as Stats gives them.
+func (s *Server) statsIn(r *http.Request, sq data.StatsQuery, bound *orb.Bound) ([]data.AreaStats, error) {
+	if bound == nil {
+		return s.store.Stats(r.Context(), sq)
+	}
+	if sq.Level == data.LevelRegency {
+		return nil, badRequest("parameter bbox: not for level=regency, which has one row")
+	}
+	areas, err := s.store.Areas(r.Context(), data.AreaQuery{StatsQuery: sq, Bound: *bound})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(areas, func(a, b data.Area) int { return strings.Compare(a.Code, b.Code) })
+	return data.StatsOf(areas), nil
 }
 
 func writeString(buf *bytes.Buffer, s string) {

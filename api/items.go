@@ -81,8 +81,9 @@ func (s *Server) parseItems(r *http.Request, c collection) (*itemsRequest, error
 		conditions = append(conditions, fmt.Sprintf("%q = %s", key, lit))
 	}
 	if v := q.Get("limit"); v == "all" {
-		// The whole collection in one streamed response, for downloads.
-		req.q.Limit = 0
+		// The whole collection in one streamed response, for downloads,
+		// up to the budget; a bigger one continues on its next link.
+		req.q.Limit = maxAllFeatures
 	} else if v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
@@ -173,11 +174,15 @@ func parseFilter(q url.Values, conditions []string, types map[string]cql.Type) (
 			return nil, badRequest("parameter filter-crs: only %s is supported", crs84)
 		}
 	}
+	extra := len(conditions)
 	if v := q.Get("filter"); v != "" {
+		if len(v) > maxFilterBytes {
+			return nil, badRequest("parameter filter: %d bytes is more than the request budget of %d", len(v), maxFilterBytes)
+		}
 		// Parsed alone first, so that its error points into what the
 		// client wrote rather than into the joined conditions.
-		if _, err := cql.Parse(v); err != nil {
-			return nil, badRequest("parameter filter: %v", err)
+		if _, err := parseFilterText(v, 0); err != nil {
+			return nil, err
 		}
 		conditions = append(conditions, "("+v+")")
 	}
@@ -185,9 +190,9 @@ func parseFilter(q url.Values, conditions []string, types map[string]cql.Type) (
 		return nil, nil
 	}
 	slices.Sort(conditions)
-	e, err := cql.Parse(strings.Join(conditions, " AND "))
+	e, err := parseFilterText(strings.Join(conditions, " AND "), extra)
 	if err != nil {
-		return nil, badRequest("parameter filter: %v", err)
+		return nil, err
 	}
 	if err := cql.Check(e, types); err != nil {
 		return nil, badRequest("parameter filter: %v", err)
@@ -225,6 +230,9 @@ func parseBBox(v, crs string) (orb.Bound, error) {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil {
 			return orb.Bound{}, badRequest("parameter bbox: %q is not a number", p)
+		}
+		if err := finite("bbox", p, f); err != nil {
+			return orb.Bound{}, err
 		}
 		n[i] = f
 	}

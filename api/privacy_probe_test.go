@@ -507,7 +507,19 @@ func (p *probe) targets(t *testing.T, template string) []target {
 			for _, lvl := range data.Levels {
 				if lvl == data.LevelHexagon {
 					for _, res := range geo.Resolutions {
-						out = append(out, target{path: fmt.Sprintf("/api/stats?level=hexagon&res=%d&round=%s", res, r), kind: "stats", key: statsKey{level: lvl, res: res}})
+						if res >= fineHexRes {
+							// The whole region at a fine resolution is
+							// answered a few indicators at a time (budget.go).
+							for i := 0; i < len(data.Indicators); i += maxFineHexFields {
+								var keys []string
+								for _, ind := range data.Indicators[i:min(i+maxFineHexFields, len(data.Indicators))] {
+									keys = append(keys, ind.Key)
+								}
+								out = append(out, target{path: fmt.Sprintf("/api/stats?level=hexagon&res=%d&round=%s&fields=%s", res, r, strings.Join(keys, ",")), kind: "stats", key: statsKey{level: lvl, res: res}})
+							}
+						} else {
+							out = append(out, target{path: fmt.Sprintf("/api/stats?level=hexagon&res=%d&round=%s", res, r), kind: "stats", key: statsKey{level: lvl, res: res}})
+						}
 						out = append(out, target{path: fmt.Sprintf("/api/stats?level=hexagon&res=%d&round=%s&zone=urban-kertijayan", res, r), kind: "stats", key: statsKey{level: lvl, res: res, zone: "urban-kertijayan"}})
 					}
 					continue

@@ -216,7 +216,8 @@ func TestAnotherRegency(t *testing.T) {
 		"/healthz", "/api/rounds", "/api/zones", "/tiles/villages.json",
 		"/api/stats?level=regency", "/api/stats?level=regency&lang=en", "/api/stats?level=district",
 		"/api/stats?level=village", "/api/stats?level=village&round=2023-06-01", "/api/stats?level=hexagon&res=8",
-		"/api/stats?level=hexagon&res=10", "/collections/villages/items?limit=100",
+		"/api/stats?level=hexagon&res=10&fields=poverty_rate,households", "/api/stats?level=hexagon&res=10&bbox=109.6,-6.95,109.7,-6.85",
+		"/api/stats?level=village&bbox=109.6,-6.95,109.7,-6.85", "/collections/villages/items?limit=100",
 	} {
 		a, b := fetchBody(t, mem+path), fetchBody(t, pg+path)
 		if path == "/healthz" {

@@ -29,8 +29,14 @@ const maxDepth = 100
 
 // Parse parses CQL2 text into a filter. Keywords are case-insensitive,
 // property names are not. On bad input it returns a *SyntaxError.
-func Parse(text string) (e Expr, err error) {
-	p := &parser{src: text}
+func Parse(text string) (Expr, error) {
+	return ParseWithin(text, Limits{})
+}
+
+// ParseWithin is Parse refusing, with a *SyntaxError at the token that
+// passes it, a filter beyond lim.
+func ParseWithin(text string, lim Limits) (e Expr, err error) {
+	p := &parser{src: text, lim: lim}
 	defer func() {
 		if r := recover(); r != nil {
 			se, ok := r.(*SyntaxError)
@@ -72,6 +78,9 @@ type parser struct {
 	buf     []token // lookahead
 	last    token   // last token consumed
 	hasLast bool
+
+	lim                     Limits
+	terms, values, vertices int // counted against lim
 }
 
 func (p *parser) errorf(pos int, format string, args ...any) *SyntaxError {
@@ -182,7 +191,9 @@ func (p *parser) not(depth int) Expr {
 		e := p.or(depth + 1)
 		p.expectPunct(")", "AND, OR or ')'")
 		return e
-	case t.kind == tokIdent && asciiUpper(t.text) == "S_INTERSECTS" && isPunct(p.peek(1), "("):
+	}
+	p.count(&p.terms, p.lim.Terms, t.pos, "terms")
+	if t.kind == tokIdent && asciiUpper(t.text) == "S_INTERSECTS" && isPunct(p.peek(1), "(") {
 		return p.intersects()
 	}
 	return p.predicate()
@@ -260,6 +271,9 @@ func (p *parser) advanced(x Operand, not bool) Expr {
 // operand parses a property name or a number, string or boolean literal.
 func (p *parser) operand(what string) Operand {
 	t := p.peek(0)
+	if t.kind == tokNumber || t.kind == tokString || t.kind == tokIdent && (asciiUpper(t.text) == "TRUE" || asciiUpper(t.text) == "FALSE") {
+		p.count(&p.values, p.lim.Values, t.pos, "values")
+	}
 	switch t.kind {
 	case tokNumber:
 		p.next()
@@ -396,6 +410,7 @@ func (p *parser) polygon() orb.Polygon {
 }
 
 func (p *parser) coord() orb.Point {
+	p.count(&p.vertices, p.lim.Vertices, p.peek(0).pos, "vertices")
 	x := p.number("a coordinate")
 	return orb.Point{x, p.number("a second coordinate")}
 }

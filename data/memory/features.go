@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
+	"time"
 
+	"labmap/cache"
 	"labmap/data"
 	"labmap/data/cql"
 	"labmap/geo"
@@ -22,14 +23,17 @@ var _ data.FeatureStore = (*Store)(nil)
 // kept with the level's list (see ordering), so every page after the first
 // is a binary search for the cursor and a slice: constant in the depth.
 func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
-	l, err := s.featureList(q.StatsQuery)
-	if err != nil {
-		return 0, err
-	}
 	if q.After != nil && len(q.After.Values) != len(q.SortBy) {
 		return 0, fmt.Errorf("%w: cursor has %d sort values for %d sort keys", data.ErrInvalidQuery, len(q.After.Values), len(q.SortBy))
 	}
-	o := l.ordering(q)
+	l, err := s.featureList(ctx, q.StatsQuery)
+	if err != nil {
+		return 0, err
+	}
+	o, err := l.ordering(ctx, q)
+	if err != nil {
+		return 0, err
+	}
 	matched := o.len()
 	first := 0
 	if q.After != nil {
@@ -58,26 +62,34 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 
 // ordering is the order of the areas of l that q selects (bound, filter,
 // sortby), built once per query shape and kept with the list, which lives
-// only as long as its dataset version.
-func (l *featureList) ordering(q data.FeatureQuery) *ordering {
+// only as long as its dataset version. Concurrent requests for one shape
+// share one build, which stops when none of them waits any more.
+func (l *featureList) ordering(ctx context.Context, q data.FeatureQuery) (*ordering, error) {
 	if q.Bound == nil && q.Filter == nil && len(q.SortBy) == 0 {
-		return &ordering{n: len(l.areas)} // the list itself is in code order
+		return &ordering{n: len(l.areas)}, nil // the list itself is in code order
 	}
 	key := fmt.Sprintf("%v|%v|%v", q.Bound, q.Filter, q.SortBy)
-	l.mu.Lock()
-	o, ok := l.orders[key]
-	l.mu.Unlock()
-	if ok {
-		return o
-	}
+	return l.orders.GetOrFill(ctx, key, func(ctx context.Context) (*ordering, error) {
+		return l.order(ctx, q)
+	})
+}
+
+// order builds the ordering of q, checking ctx as it goes: a filter with a
+// large polygon costs real time per area.
+func (l *featureList) order(ctx context.Context, q data.FeatureQuery) (*ordering, error) {
 	// The sort values are gathered once for the sort and then dropped: the
 	// kept order is only positions (4 bytes an area), and a seek computes
 	// the few values its binary search looks at.
-	o = &ordering{}
+	o := &ordering{}
 	keys := len(q.SortBy)
 	var vals []cql.Value
 	values := func(i int) []cql.Value { return vals[i*keys : (i+1)*keys] }
 	for i := range l.areas {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		a := &l.areas[i]
 		if q.Bound != nil && !geo.IntersectsBound(a.Geometry, *q.Bound) {
 			continue
@@ -109,20 +121,7 @@ func (l *featureList) ordering(q data.FeatureQuery) *ordering {
 		}
 		o.idx = idx
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.orders == nil {
-		l.orders = map[string]*ordering{}
-	}
-	if _, ok := l.orders[key]; !ok {
-		if len(l.orderKeys) >= maxOrderings {
-			delete(l.orders, l.orderKeys[0])
-			l.orderKeys = l.orderKeys[1:]
-		}
-		l.orders[key] = o
-		l.orderKeys = append(l.orderKeys, key)
-	}
-	return o
+	return o, nil
 }
 
 // maxOrderings bounds the orders kept per list: a client walking a filtered
@@ -157,55 +156,48 @@ func (l *featureList) sortValues(keys []data.SortKey, i int) []cql.Value {
 // featureList is every area of a level and round with outlines and zones,
 // kept for the current dataset version: clients page through a collection
 // ten features at a time (GDAL does), and evaluating all 20,000 hexagons of
-// a resolution for every page would make that quadratic.
-func (s *Store) featureList(q data.StatsQuery) (*featureList, error) {
-	v := s.version.Load()
-	s.lists.mu.Lock()
-	if s.lists.version != v {
-		s.lists.version, s.lists.m, s.lists.order = v, map[data.StatsQuery]*featureList{}, nil
-	}
-	if l, ok := s.lists.m[q]; ok {
-		s.lists.mu.Unlock()
-		return l, nil
-	}
-	s.lists.mu.Unlock()
-	everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
-	areas, zones, err := s.collectZones(q, &everywhere)
-	if err != nil {
-		return nil, err
-	}
-	l := &featureList{areas: areas, zones: zones}
-	s.lists.mu.Lock()
-	defer s.lists.mu.Unlock()
-	if s.lists.version == v {
-		if old, ok := s.lists.m[q]; ok {
-			return old, nil // built meanwhile by another request: share its orders
+// a resolution for every page would make that quadratic. Concurrent
+// requests for a list not yet built share one build (64 cold requests for
+// res-10 hexagons each built their own: 48 s and 1.8 GB), which goes on when
+// one of them hangs up and stops when none waits any more.
+func (s *Store) featureList(ctx context.Context, q data.StatsQuery) (*featureList, error) {
+	key := listKey{version: s.version.Load(), q: q}
+	return s.lists.GetOrFill(ctx, key, func(ctx context.Context) (*featureList, error) {
+		if s.fillHook != nil {
+			s.fillHook(ctx)
 		}
-		if len(s.lists.order) >= maxFeatureLists {
-			delete(s.lists.m, s.lists.order[0])
-			s.lists.order = s.lists.order[1:]
+		everywhere := orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
+		areas, zones, err := s.collectZones(ctx, q, &everywhere)
+		if err != nil {
+			return nil, err
 		}
-		s.lists.m[q] = l
-		s.lists.order = append(s.lists.order, q)
-	}
-	return l, nil
+		return &featureList{areas: areas, zones: zones,
+			orders: cache.NewBounded[string](maxOrderings, func(*ordering) int { return 1 }, fillTimeout)}, nil
+	})
 }
 
-// maxFeatureLists bounds the kept lists: a few levels and rounds in use at once.
+// maxFeatureLists bounds the kept lists: a few levels and rounds in use at
+// once. Lists of an older dataset version are never asked for again and
+// are the first to go.
 const maxFeatureLists = 8
 
-type featureList struct {
-	areas []data.Area
-	zones []string
+// fillTimeout bounds one list or ordering build, as tiles.DefaultFillTimeout
+// bounds a render: the build outlives the request that started it.
+const fillTimeout = 30 * time.Second
 
-	mu        sync.Mutex
-	orders    map[string]*ordering
-	orderKeys []string
+// newFeatureLists is the store's cache of feature lists.
+func newFeatureLists() *cache.Bounded[listKey, *featureList] {
+	return cache.NewBounded[listKey](maxFeatureLists, func(*featureList) int { return 1 }, fillTimeout)
 }
 
-type featureLists struct {
-	mu      sync.Mutex
+// listKey names a feature list: its query at a dataset version.
+type listKey struct {
 	version int64
-	m       map[data.StatsQuery]*featureList
-	order   []data.StatsQuery
+	q       data.StatsQuery
+}
+
+type featureList struct {
+	areas  []data.Area
+	zones  []string
+	orders *cache.Bounded[string, *ordering] // by bound, filter and sortby
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"labmap/cache"
 	"labmap/data"
 	"labmap/geo"
 
@@ -52,7 +53,10 @@ type Store struct {
 	max     int  // Options.MaxHouseholds, resolved
 	state   atomic.Pointer[state]
 	version atomic.Int64
-	lists   featureLists
+	lists   *cache.Bounded[listKey, *featureList]
+	// fillHook, when set (by tests), runs at the start of every feature
+	// list build, on the build's own context.
+	fillHook func(ctx context.Context)
 }
 
 // acc accumulates the measures of one area at one round.
@@ -163,7 +167,7 @@ func (st *state) disclosure(ri, k int) (*data.Disclosure, error) {
 // New aggregates a dataset that data.CheckDataset has accepted: every
 // household has its village code and baseline status.
 func New(ds data.Dataset, opt Options) (*Store, error) {
-	s := &Store{k: opt.MinHouseholds, primary: opt.PrimaryOnly, max: opt.MaxHouseholds}
+	s := &Store{k: opt.MinHouseholds, primary: opt.PrimaryOnly, max: opt.MaxHouseholds, lists: newFeatureLists()}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
@@ -403,7 +407,7 @@ func (s *Store) Close() error { return nil }
 // Stats answers one level's aggregates at one round, optionally only for the
 // areas of one lab zone.
 func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
-	areas, err := s.collect(q, nil)
+	areas, err := s.collect(ctx, q, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +417,7 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 // Areas answers like Stats, with outlines, for the areas whose bounding box
 // meets q.Bound.
 func (s *Store) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error) {
-	return s.collect(q.StatsQuery, &q.Bound)
+	return s.collect(ctx, q.StatsQuery, &q.Bound)
 }
 
 // Extent is the bounding box of all villages.
@@ -428,14 +432,14 @@ func (s *Store) Version(ctx context.Context) (int64, error) {
 
 // collect evaluates the areas of one level and round. With a bound it keeps
 // only the areas with an outline whose box meets it, and returns the outlines.
-func (s *Store) collect(q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
-	areas, _, err := s.collectZones(q, bound)
+func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound) ([]data.Area, error) {
+	areas, _, err := s.collectZones(ctx, q, bound)
 	return areas, err
 }
 
 // collectZones is collect that also returns, per area, the id of its first
 // lab zone ("" for none): the "zone" queryable of OGC API filters.
-func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, []string, error) {
+func (s *Store) collectZones(ctx context.Context, q data.StatsQuery, bound *orb.Bound) ([]data.Area, []string, error) {
 	st := s.state.Load()
 	ri, err := st.roundIndex(q.Round)
 	if err != nil {
@@ -536,7 +540,12 @@ func (s *Store) collectZones(q data.StatsQuery, bound *orb.Bound) ([]data.Area, 
 		if zi >= 0 {
 			hexes = ra.zoneHexes[zi][r]
 		}
+		n := 0
 		for c, a := range hexes {
+			// Hexagons are the many areas: a build nobody waits for stops.
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
 			info := st.cells[c]
 			if bound != nil && !bound.Intersects(info.bound) {
 				continue
