@@ -109,7 +109,9 @@ func (gy *geography) dataset(opt Options) data.Dataset {
 // the villages and draws districts and zones from them, as it does for any
 // import.
 func (gy *geography) areas() data.Dataset {
-	ds := data.Dataset{Region: region(gy.source)}
+	reg := gy.plan.region
+	reg.Source = gy.source
+	ds := data.Dataset{Region: reg}
 	ds.Villages = make([]data.Village, len(gy.villages))
 	for i, v := range gy.villages {
 		// A copy: the import cleans geometry, and the generator's own
@@ -117,12 +119,12 @@ func (gy *geography) areas() data.Dataset {
 		ds.Villages[i] = v.Village
 		ds.Villages[i].Geometry = v.Geometry.Clone()
 	}
-	ds.Districts = make([]data.District, len(districts))
-	for d, spec := range districts {
+	ds.Districts = make([]data.District, len(gy.plan.districts))
+	for d, spec := range gy.plan.districts {
 		ds.Districts[d] = data.District{Code: spec.code, Name: spec.name}
 	}
-	ds.Zones = make([]data.Zone, len(pilots))
-	for p, pl := range pilots {
+	ds.Zones = make([]data.Zone, len(gy.plan.pilots))
+	for p, pl := range gy.plan.pilots {
 		codes := make([]string, len(gy.zones[p]))
 		for k, vi := range gy.zones[p] {
 			codes[k] = gy.villages[vi].Code

@@ -17,7 +17,7 @@ import (
 // from it.
 type village struct {
 	data.Village
-	district int // position in districts
+	district int // position in the plan's districts
 	shape    shape
 	// rivals are the villages whose bounds meet this one's: the only ones
 	// whose raw polygons can overlap it.
@@ -25,16 +25,19 @@ type village struct {
 	areaKm2 float64
 	setting setting
 	pop     float64 // share of the regency's people
-	zone    int     // position in pilots, -1 outside the labs
+	zone    int     // position in the plan's pilots, -1 outside the labs
 }
 
 // geography is the real regency: its villages in code order, the lab zones
 // and the shoreline, all read from the boundary file.
 type geography struct {
+	plan *regencyPlan
+	// file names the boundary file in messages.
+	file      string
 	source    string
 	villages  []village
-	zones     [len(pilots)][]int // positions in villages, ascending
-	shoreline orb.LineString
+	zones     [][]int // per pilot, positions in villages, ascending
+	shoreline orb.LineString // empty unless the plan has coastal kecamatan
 	// settlements are where each village's people live; drawn from the
 	// seed, the same for any number of households.
 	settlements []settlement
@@ -64,17 +67,24 @@ func buildGeography(seed uint64) (*geography, error) {
 	if err != nil {
 		return nil, err
 	}
-	gy := &geography{source: b.source}
+	return buildGeographyFrom(pekalonganPlan(), BoundariesFile, b, seed)
+}
+
+// buildGeographyFrom derives the geography of the plan's regency from its
+// villages in b, read from file; b.villages is sorted in place.
+func buildGeographyFrom(plan *regencyPlan, file string, b boundaries, seed uint64) (*geography, error) {
+	var err error
+	gy := &geography{plan: plan, file: file, source: b.source}
 	slices.SortStableFunc(b.villages, func(x, y data.Village) int { return cmp.Compare(x.Code, y.Code) })
-	districtOf := make(map[string]int, len(districts))
-	for d, spec := range districts {
+	districtOf := make(map[string]int, len(plan.districts))
+	for d, spec := range plan.districts {
 		districtOf[spec.code] = d
 	}
 	gy.villages = make([]village, len(b.villages))
 	for i, v := range b.villages {
 		d, ok := districtOf[v.DistrictCode]
 		if !ok {
-			return nil, fmt.Errorf("demo: %s: village %s (%s) is in no kecamatan of the table in regency.go", BoundariesFile, v.Code, v.Name)
+			return nil, fmt.Errorf("demo: %s: village %s (%s) is in no kecamatan of %s", file, v.Code, v.Name, plan.region.Code)
 		}
 		sh := newShape(v.Geometry)
 		gy.villages[i] = village{Village: v, district: d, shape: sh, areaKm2: sh.areaKm2(), zone: -1}
@@ -93,8 +103,10 @@ func buildGeography(seed uint64) (*geography, error) {
 	if err := gy.buildZones(); err != nil {
 		return nil, err
 	}
-	if err := gy.findShoreline(); err != nil {
-		return nil, err
+	if plan.coastal() {
+		if err := gy.findShoreline(); err != nil {
+			return nil, err
+		}
 	}
 	gy.assignSettings()
 	gy.assignPopulation(newRand(seed, streamGeography, 0))
@@ -114,7 +126,8 @@ func buildGeography(seed uint64) (*geography, error) {
 // checkCounts holds the file to the kecamatan table: the same villages and
 // kelurahan per kecamatan, and both villages called Mulyorejo.
 func (gy *geography) checkCounts() error {
-	var n, kel [len(districts)]int
+	n := make([]int, len(gy.plan.districts))
+	kel := make([]int, len(gy.plan.districts))
 	for _, v := range gy.villages {
 		n[v.district]++
 		if v.Kelurahan {
@@ -122,19 +135,19 @@ func (gy *geography) checkCounts() error {
 		}
 	}
 	var bad []string
-	for d, spec := range districts {
+	for d, spec := range gy.plan.districts {
 		if n[d] != spec.villages || kel[d] != spec.kelurahan {
 			bad = append(bad, fmt.Sprintf("%s %s has %d villages (%d kelurahan), want %d (%d)",
 				spec.code, spec.name, n[d], kel[d], spec.villages, spec.kelurahan))
 		}
 	}
-	for _, code := range namesakes {
-		if i := gy.index(code); i < 0 || gy.villages[i].Name != "Mulyorejo" {
-			bad = append(bad, fmt.Sprintf("no village Mulyorejo with code %s", code))
+	for _, ns := range gy.plan.namesakes {
+		if i := gy.index(ns.code); i < 0 || gy.villages[i].Name != ns.name {
+			bad = append(bad, fmt.Sprintf("no village %s with code %s", ns.name, ns.code))
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("demo: %s does not match the kecamatan table: %s", BoundariesFile, strings.Join(bad, "; "))
+		return fmt.Errorf("demo: %s does not match the kecamatan table: %s", gy.file, strings.Join(bad, "; "))
 	}
 	return nil
 }
@@ -153,10 +166,11 @@ func (gy *geography) index(code string) int {
 // villages, or a household would count for two of them.
 func (gy *geography) buildZones() error {
 	owner := make(map[int]int)
-	for p, pl := range pilots {
+	gy.zones = make([][]int, len(gy.plan.pilots))
+	for p, pl := range gy.plan.pilots {
 		pi := gy.index(pl.code)
 		if pi < 0 || gy.villages[pi].Name != pl.name {
-			return fmt.Errorf("demo: %s has no village %s with code %s for the %s lab", BoundariesFile, pl.name, pl.code, pl.zoneID)
+			return fmt.Errorf("demo: %s has no village %s with code %s for the %s lab", gy.file, pl.name, pl.code, pl.zoneID)
 		}
 		z := []int{pi}
 		for _, j := range gy.villages[pi].rivals {
@@ -168,7 +182,7 @@ func (gy *geography) buildZones() error {
 		for _, vi := range z {
 			if q, dup := owner[vi]; dup {
 				return fmt.Errorf("demo: village %s is in both the %s and %s labs",
-					gy.villages[vi].Code, pilots[q].zoneID, pl.zoneID)
+					gy.villages[vi].Code, gy.plan.pilots[q].zoneID, pl.zoneID)
 			}
 			owner[vi] = p
 			gy.villages[vi].zone = p
@@ -195,7 +209,7 @@ func (gy *geography) findShoreline() error {
 		}
 	}
 	if top < 0 {
-		return fmt.Errorf("demo: %s: the villages have no northern edge", BoundariesFile)
+		return fmt.Errorf("demo: %s: the villages have no northern edge", gy.file)
 	}
 	along := func(i, j int) bool {
 		return !math.IsNaN(lats[j]) && (lats[i]-lats[j])*kmPerDegLat <= shoreBreakKm
@@ -211,7 +225,7 @@ func (gy *geography) findShoreline() error {
 		gy.shoreline = append(gy.shoreline, orb.Point{lons[i], lats[i]})
 	}
 	if len(gy.shoreline) < 2 {
-		return fmt.Errorf("demo: %s: no stretch of coast on the regency's northern edge", BoundariesFile)
+		return fmt.Errorf("demo: %s: no stretch of coast on the regency's northern edge", gy.file)
 	}
 	return nil
 }
@@ -231,11 +245,12 @@ func (gy *geography) shoreKmOf(v *village) float64 {
 // status and its place: kelurahan are town; a desa bordering a kelurahan of
 // a rural kecamatan is town too (the kecamatan's capital spills over); in a
 // coastal kecamatan the villages near the shore are coast, the others take
-// the kecamatan's inland setting.
+// the kecamatan's inland setting; a desa larger than the kecamatan's
+// sparseKm2 (when set) is hills.
 func (gy *geography) assignSettings() {
 	for i := range gy.villages {
 		v := &gy.villages[i]
-		spec := districts[v.district]
+		spec := gy.plan.districts[v.district]
 		switch {
 		case v.Kelurahan || spec.setting == town:
 			v.setting = town
@@ -246,6 +261,8 @@ func (gy *geography) assignSettings() {
 			}
 		case gy.bordersKelurahan(i):
 			v.setting = town
+		case spec.sparseKm2 > 0 && v.areaKm2 > spec.sparseKm2:
+			v.setting = hills
 		default:
 			v.setting = spec.setting
 		}
@@ -272,10 +289,10 @@ func (gy *geography) bordersKelurahan(i int) bool {
 // they are dense.
 func (gy *geography) assignPopulation(rnd *rand.Rand) {
 	total := 0.0
-	for _, d := range districts {
+	for _, d := range gy.plan.districts {
 		total += d.population
 	}
-	var sum [len(districts)]float64
+	sum := make([]float64, len(gy.plan.districts))
 	for i := range gy.villages {
 		v := &gy.villages[i]
 		w := 0.6 + 0.8*rnd.Float64()
@@ -287,7 +304,7 @@ func (gy *geography) assignPopulation(rnd *rand.Rand) {
 	}
 	for i := range gy.villages {
 		v := &gy.villages[i]
-		v.pop *= districts[v.district].population / total / sum[v.district]
+		v.pop *= gy.plan.districts[v.district].population / total / sum[v.district]
 	}
 }
 

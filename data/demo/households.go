@@ -140,7 +140,16 @@ func (s *sim) baselineStatus(counts []int) {
 		rates[v] = profiles[gy.villages[v].setting].poverty * (0.7 + 0.6*rnd.Float64())
 		weights[v] = rates[v] * float64(counts[v])
 	}
-	poor := allocate(int(math.Round(baselinePovertyRate*float64(s.start[len(counts)]))), weights, counts)
+	target := 0.0
+	if rate := gy.plan.povertyRate; rate > 0 {
+		target = rate * float64(s.start[len(counts)])
+	} else {
+		// Uncalibrated: as many poor as the settings' own rates give.
+		for _, w := range weights {
+			target += w
+		}
+	}
+	poor := allocate(int(math.Round(target)), weights, counts)
 	for v, n := range counts {
 		rnd := newRand(s.opt.Seed, streamBaseline, uint64(v))
 		rnd.Float64() // the village's rate factor, drawn above
@@ -170,7 +179,7 @@ func (s *sim) chooseLabLifts() {
 	if len(s.rounds) < 2 {
 		return
 	}
-	for p := range pilots {
+	for p := range s.gy.plan.pilots {
 		var poor []int
 		for _, v := range s.gy.zones[p] {
 			for h := s.start[v]; h < s.start[v+1]; h++ {

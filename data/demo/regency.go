@@ -31,6 +31,10 @@ type districtSpec struct {
 	// kelurahan urban: a district capital inside a rural kecamatan.
 	townKm     float64
 	population float64
+	// sparseKm2, when set, makes a desa larger than this hills: mostly
+	// fields or forest, far from a market and a clinic. It stands in for
+	// elevation where the generator knows only the boundaries.
+	sparseKm2 float64
 }
 
 // districts are the 19 kecamatan of Kabupaten Pekalongan, in code order.
@@ -78,9 +82,42 @@ var pilots = [...]pilot{
 	{"33.26.02.2008", "Botosari", "forest-botosari", "Laboratorium Kemiskinan Kawasan Hutan Botosari", data.ZoneForest},
 }
 
+// namesake is a village the boundary file must have under this code and name.
+type namesake struct{ code, name string }
+
 // namesakes are the two villages called Mulyorejo, in Tirto (the coastal
 // lab) and in Kesesi: names are not keys, and the file must have both.
-var namesakes = [...]string{"33.26.15.2014", "33.26.09.2020"}
+var namesakes = [...]namesake{{"33.26.15.2014", "Mulyorejo"}, {"33.26.09.2020", "Mulyorejo"}}
+
+// regencyPlan is what the generator knows of one regency beyond its
+// boundaries: its kecamatan and their settings, its labs, and the poverty
+// rate its baseline is calibrated to.
+type regencyPlan struct {
+	region    data.Region
+	districts []districtSpec
+	pilots    []pilot
+	namesakes []namesake
+	// povertyRate is the regency's share of poor households at baseline;
+	// zero leaves the baseline to the settings' own rates.
+	povertyRate float64
+}
+
+// coastal reports whether a kecamatan has coast villages, which need the
+// shoreline.
+func (p *regencyPlan) coastal() bool {
+	for _, d := range p.districts {
+		if d.setting == coast {
+			return true
+		}
+	}
+	return false
+}
+
+// pekalonganPlan is Kabupaten Pekalongan as the tables above know it.
+func pekalonganPlan() *regencyPlan {
+	return &regencyPlan{region: region(""), districts: districts[:], pilots: pilots[:],
+		namesakes: namesakes[:], povertyRate: baselinePovertyRate}
+}
 
 // zoneReachKm is how close a village must come to a pilot village to be
 // part of its lab: neighbours that share a border, allowing for the gaps

@@ -50,7 +50,7 @@ func (gy *geography) settle(rnd *rand.Rand, vi int) (settlement, error) {
 		}
 		if !ok {
 			return settlement{}, fmt.Errorf("demo: %s: village %s (%s): no point found inside it and outside its neighbours",
-				BoundariesFile, v.Code, v.Name)
+				gy.file, v.Code, v.Name)
 		}
 		w := 0.4 + rnd.ExpFloat64()
 		if clustered {
