@@ -36,7 +36,7 @@ type geography struct {
 	file      string
 	source    string
 	villages  []village
-	zones     [][]int // per pilot, positions in villages, ascending
+	zones     [][]int        // per pilot, positions in villages, ascending
 	shoreline orb.LineString // empty unless the plan has coastal kecamatan
 	// settlements are where each village's people live; drawn from the
 	// seed, the same for any number of households.
