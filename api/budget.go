@@ -45,7 +45,7 @@ const (
 var filterBudget = cql.Limits{
 	Terms:    100,
 	Values:   1000,
-	Vertices: 2000,
+	Vertices: 1000,
 }
 
 // checkQueryText refuses a query string that is not well-formed text: a
