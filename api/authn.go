@@ -38,6 +38,7 @@ type authenticator struct {
 	tokens  auth.Store
 	log     *slog.Logger
 	limiter *failureLimiter
+	outage  *outageLog // logs a token store outage once, not per request
 }
 
 func newAuthenticator(tokens auth.Store, log *slog.Logger, now func() time.Time) *authenticator {
@@ -56,7 +57,7 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" && tokenInQuery(r) {
 			// The request is not logged with its URL: that is the leak.
-			a.log.Warn("request refused: token in the URL", "path", r.URL.Path, "client", clientAddress(r))
+			a.log.WarnContext(r.Context(), "request refused: token in the URL", "path", r.URL.Path, "client", clientAddress(r))
 			writeJSONError(w, http.StatusBadRequest, "a token goes in the Authorization header (Authorization: Bearer lm_…), never in the URL; treat this token as leaked and have it revoked")
 			return
 		}
@@ -84,9 +85,9 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 		case errors.Is(err, auth.ErrUnknownToken), errors.Is(err, auth.ErrExpired),
 			errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrNoTokens):
 			if a.limiter.fail(client) {
-				a.log.Warn("failed sign-ins rate-limited", "client", client, "limit", failedSignIns, "per", failureWindow.String())
+				a.log.WarnContext(r.Context(), "failed sign-ins rate-limited", "client", client, "limit", failedSignIns, "per", failureWindow.String())
 			}
-			a.log.Info("sign-in failed", "client", client, "path", r.URL.Path, "reason", err.Error())
+			a.log.InfoContext(r.Context(), "sign-in failed", "client", client, "path", r.URL.Path, "reason", err.Error())
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			msg := "invalid token"
 			switch {
@@ -100,15 +101,20 @@ func (a *authenticator) wrap(next http.Handler) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, msg)
 			return
 		case errors.Is(err, data.ErrUnavailable):
-			a.log.Warn("token lookup: store unavailable", "path", r.URL.Path, "err", err)
+			if a.outage != nil {
+				a.outage.unavailable(r.Context(), r.URL.Path, err)
+			} else {
+				a.log.WarnContext(r.Context(), "token lookup: store unavailable", "path", r.URL.Path, "err", err)
+			}
+			w.Header().Set("Retry-After", retryAfterSeconds)
 			writeJSONError(w, http.StatusServiceUnavailable, "the database is unreachable; try again shortly")
 			return
 		default:
-			a.log.Error("token lookup failed", "path", r.URL.Path, "err", err)
+			a.log.ErrorContext(r.Context(), "token lookup failed", "path", r.URL.Path, "err", err)
 			writeJSONError(w, http.StatusInternalServerError, "internal error")
 			return
 		}
-		a.log.Debug("signed in", "token_id", p.TokenID, "name", p.Name, "role", string(p.Role), "path", r.URL.Path)
+		a.log.DebugContext(r.Context(), "signed in", "token_id", p.TokenID, "name", p.Name, "role", string(p.Role), "path", r.URL.Path)
 		next.ServeHTTP(&privateWriter{ResponseWriter: w}, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }

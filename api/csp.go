@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net/http"
 	"strings"
 )
 
@@ -67,19 +66,4 @@ func basemapSource(tmpl string) string {
 		return ""
 	}
 	return scheme + "://" + strings.Join(labels, ".")
-}
-
-// securityHeaders marks every response: no content sniffing (a JSON error
-// is never run as a script), and no Referer to other hosts (a basemap
-// server learns nothing of which view a planner opened).
-// The values are shared, read-only slices: a warm tile pays no allocation
-// for them (as the tile handler's own headers).
-func securityHeaders(next http.Handler) http.Handler {
-	nosniff, sameOrigin := []string{"nosniff"}, []string{"same-origin"}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["X-Content-Type-Options"] = nosniff
-		h["Referrer-Policy"] = sameOrigin
-		next.ServeHTTP(w, r)
-	})
 }

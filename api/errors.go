@@ -1,10 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"labmap/data"
@@ -39,19 +39,48 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 	})
 }
 
+// writeError answers err as JSON with its status, and logs what is the
+// server's concern: a client that went away is no failure (DEBUG, 499 in
+// the access log), a store outage is logged once on the way down and once
+// on the way up (outageLog), anything unexpected is an ERROR.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ctx := r.Context()
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+	case errors.Is(ctx.Err(), context.Canceled):
+		// The client hung up (a map panned on): nobody reads an answer.
+		// 499 is nginx's "client closed request", for the log only.
+		s.log.DebugContext(ctx, "request abandoned by the client", "path", r.URL.Path, "err", err)
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		e = &Error{Status: http.StatusServiceUnavailable, Msg: err.Error()}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		limit := s.opt.RequestTimeout
+		if info := infoOf(ctx); info != nil && info.class == classStream {
+			limit = s.opt.StreamTimeout
+		}
+		s.log.InfoContext(ctx, "request timed out", "path", r.URL.Path, "limit", limit.String(), "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		e = &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf("the request took longer than %s; ask for less (a zone, a bbox, a smaller limit) or try again", limit)}
 	case errors.Is(err, data.ErrInvalidQuery):
 		e = &Error{Status: http.StatusBadRequest, Msg: err.Error()}
 	case errors.Is(err, data.ErrUnavailable):
+		s.outage.unavailable(ctx, r.URL.Path, err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
 		e = &Error{Status: http.StatusServiceUnavailable, Msg: "the database is unreachable; try again shortly"}
-		s.log.Warn("store unavailable", "path", r.URL.Path, "err", err)
 	default:
 		// The cause may hold internals (SQL, paths); log it, answer plainly.
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Msg: "internal error"}
+	}
+	if responseStarted(r) {
+		// The status has gone out with part of a body: a JSON error now
+		// would be appended to it. Cut the connection instead (observe
+		// logs the request first).
+		panic(http.ErrAbortHandler)
 	}
 	writeJSONError(w, e.Status, e.Msg)
 }
@@ -66,23 +95,6 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	}{msg, status})
 }
 
-// recoverPanics turns a panic in a handler into a 500 JSON answer and a log
-// line: the client never sees a stack trace and the server keeps running.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeJSONError(w, http.StatusInternalServerError, "internal error")
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
 func writeJSON(w http.ResponseWriter, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	return writeJSONBody(w, v)
@@ -92,28 +104,3 @@ func writeJSON(w http.ResponseWriter, v any) error {
 func writeJSONBody(w http.ResponseWriter, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
-
-// logRequests logs each request at debug level with its status and duration.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
-			return // RequestURI allocates; a warm tile should not pay for a log line nobody keeps
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.RequestURI()), slog.Int("status", sw.status))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -108,7 +108,6 @@ func (s *Server) itemsGeoPackage(w http.ResponseWriter, r *http.Request, fs data
 	h.Set("Content-Type", mediaGeoPackage)
 	h.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 	h.Set("Content-Disposition", `attachment; filename="`+name+`.gpkg"`)
-	h.Set("Access-Control-Allow-Origin", "*")
 	if _, err := io.Copy(w, f); err != nil {
 		// Headers are gone; abort so the client sees a short download.
 		s.log.Error("geopackage send failed", "path", r.URL.Path, "err", err)

@@ -498,6 +498,10 @@ func (p *probe) targets(t *testing.T, template string) []target {
 		ext := template[strings.LastIndex(template, "."):]
 		base := template[:strings.Index(template, "{")]
 		out = append(out, target{path: base + "urban-kertijayan" + ext}, target{path: base + "coastal-mulyorejo" + ext + "?lang=en"})
+	case "/metrics":
+		// Operators' series: no figures, and refused to the public and
+		// analysts (TestMetrics reads them as an admin).
+		out = append(out, target{path: "/metrics"})
 	case "/packs/{zone}.zip":
 		// The offline pack: searched for households only (its figures are
 		// the API's public answers, compared byte for byte in TestPack).

@@ -32,6 +32,25 @@ type Options struct {
 	Tokens auth.Store
 	// Now is the clock of the sign-in rate limit; nil is time.Now.
 	Now func() time.Time
+
+	// TrustProxy honours X-Forwarded-Host and X-Forwarded-Proto (the URLs
+	// labmap hands out then name the proxy's address); without it they are
+	// removed from every request, since any client can send them.
+	TrustProxy bool
+	// RequestTimeout bounds one request's work (its context's deadline);
+	// StreamTimeout that of streamed answers (items, downloads, packs).
+	// Zero: DefaultRequestTimeout, DefaultStreamTimeout.
+	RequestTimeout, StreamTimeout time.Duration
+	// WriteTimeout is the http.Server's WriteTimeout: each write of a
+	// response pushes the connection's write deadline this far ahead, so a
+	// stream lasts while its client reads. Zero: no deadline is set.
+	WriteTimeout time.Duration
+	// MaxInFlight bounds the expensive requests served at once (tile
+	// renders, items, stats, reports, packs); QueueDepth requests more may
+	// wait up to QueueWait for a slot, the rest get 503 with Retry-After.
+	// Zero: DefaultMaxInFlight(store), 4 per slot, DefaultQueueWait.
+	MaxInFlight, QueueDepth int
+	QueueWait               time.Duration
 }
 
 // Server answers HTTP requests from one store.
@@ -44,6 +63,10 @@ type Server struct {
 	web    *webAssets  // the built web map; nil when it failed to load
 	glyphs *glyphs.Set // label fonts; nil when they failed to load
 	csp    string      // the web map page's Content-Security-Policy
+
+	admission *admission
+	metrics   *metrics
+	outage    *outageLog
 }
 
 // New returns the HTTP handler for store.
@@ -55,9 +78,7 @@ func New(store data.Store, log *slog.Logger, opt Options) http.Handler {
 // fingerprints and caching on files of their own.
 func newHandler(store data.Store, log *slog.Logger, opt Options, dist fs.FS) http.Handler {
 	s := newServer(store, log, opt, dist)
-	// Authentication sits outside the request log, so that a request with
-	// a token in its URL is refused before its URL is logged.
-	return s.recoverPanics(securityHeaders(newAuthenticator(s.opt.Tokens, log, s.opt.Now).wrap(s.logRequests(gzipResponses(s.routes())))))
+	return s.chain(s.routes())
 }
 
 // newServer builds the server newHandler routes to.
@@ -65,7 +86,28 @@ func newServer(store data.Store, log *slog.Logger, opt Options, dist fs.FS) *Ser
 	if opt.MinHouseholds <= 0 {
 		opt.MinHouseholds = data.DefaultMinHouseholds
 	}
+	if opt.RequestTimeout <= 0 {
+		opt.RequestTimeout = DefaultRequestTimeout
+	}
+	if opt.StreamTimeout <= 0 {
+		opt.StreamTimeout = DefaultStreamTimeout
+	}
+	if opt.MaxInFlight <= 0 {
+		opt.MaxInFlight = DefaultMaxInFlight(store)
+	}
+	if opt.QueueDepth <= 0 {
+		opt.QueueDepth = queuePerSlot * opt.MaxInFlight
+	}
+	if opt.QueueWait <= 0 {
+		opt.QueueWait = DefaultQueueWait
+	}
+	// Every line logged with a request's context names the request.
+	log = slog.New(requestIDLog{log.Handler()})
 	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt, csp: pagePolicy(opt.BasemapURL)}
+	s.outage = &outageLog{log: log}
+	s.metrics = newMetrics(store, s.tiles.Cache(), opt.MaxInFlight, func() float64 { return float64(s.admission.queued.Load()) }, s.outage.up)
+	s.outage.metrics = s.metrics
+	s.admission = newAdmission(opt.MaxInFlight, opt.QueueDepth, opt.QueueWait, s.metrics)
 	var err error
 	if s.web, err = newWebAssets(dist); err != nil {
 		log.Error("the web map is not served", "err", err)
@@ -118,6 +160,8 @@ func (s *Server) routes() *mux.Router {
 	r.Handle("/reports/{zone}.pdf", s.handle(s.reportPDF)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/maps/{zone}.png", s.handle(s.reportPNG)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/packs/{zone}.zip", s.handle(s.pack)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", s.handle(s.metricsEndpoint)).Methods(http.MethodGet, http.MethodHead)
+	r.Use(s.perRoute)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})

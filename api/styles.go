@@ -66,7 +66,6 @@ func (s *Server) mapStyle(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tileJSONURL := baseURL(r) + "/tiles/" + dedupe(layer.Name+",villages,districts,zones") + ".json" + passOn(r, "round", "zone", "res")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	return writeJSON(w, tiles.MapLibreStyle(ch, layer, tileJSONURL))
 }
 
@@ -108,7 +107,6 @@ func writeFile(w http.ResponseWriter, r *http.Request, contentType, name string,
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Disposition", `inline; filename="`+name+`"`)
-	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {
 		return nil

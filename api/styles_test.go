@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/xml"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -64,19 +66,26 @@ func TestNativeStyleEndpoints(t *testing.T) {
 }
 
 func TestQGISProjectPointsAtTheClientsURL(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, store := newTestServer(t)
+	proxied := httptest.NewServer(New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{TrustProxy: true}))
+	defer proxied.Close()
+	forwarded := map[string]string{"X-Forwarded-Host": "gis.example.go.id", "X-Forwarded-Proto": "https"}
 	for _, tc := range []struct {
 		name    string
+		server  *httptest.Server
 		headers map[string]string
 		want    string
 	}{
 		// The server's root, followed by the end of the URL or by its query
 		// (hexagon layers carry a sortby).
-		{"direct", nil, "url='" + srv.URL + "/"},
-		{"behind a proxy", map[string]string{"X-Forwarded-Host": "gis.example.go.id", "X-Forwarded-Proto": "https"}, "url='https://gis.example.go.id/"},
+		{"direct", srv, nil, "url='" + srv.URL + "/"},
+		{"behind a proxy, --trust-proxy", proxied, forwarded, "url='https://gis.example.go.id/"},
+		// Without --trust-proxy anyone could send the headers and have the
+		// project point at a host of their choosing.
+		{"forwarding headers not trusted", srv, forwarded, "url='" + srv.URL + "/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/qgis/labmap.qgs?indicator=lifted_rate&lang=en", nil)
+			req, _ := http.NewRequest(http.MethodGet, tc.server.URL+"/qgis/labmap.qgs?indicator=lifted_rate&lang=en", nil)
 			for k, v := range tc.headers {
 				req.Header.Set(k, v)
 			}

@@ -65,8 +65,9 @@ func layersOf(r *http.Request) ([]tiles.Layer, error) {
 	return layers, nil
 }
 
-// statusClientClosedRequest is logged for a tile request whose client went
-// away before the tile was ready.
+// statusClientClosedRequest is the status the access log gives a request
+// whose client went away before the answer was ready (nginx's 499); it is
+// never sent.
 const statusClientClosedRequest = 499
 
 // Values of the headers every tile answer carries, shared so that a warm
@@ -76,7 +77,6 @@ var (
 	tileContentType  = []string{"application/vnd.mapbox-vector-tile"}
 	tileCacheControl = []string{"no-cache"} // revalidate: figures change with every import
 	tileVary         = []string{"Accept-Encoding"}
-	tileCORS         = []string{"*"}
 	tileGzip         = []string{"gzip"}
 )
 
@@ -109,24 +109,16 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err := req.Validate(); err != nil {
 		return badRequest("tile %s: %v", tiles.FormatZXY(req.Z, req.X, req.Y), err)
 	}
-	t, err := s.tiles.Tile(r.Context(), req)
+	t, err := s.cachedTile(r.Context(), req)
 	if err != nil {
-		if r.Context().Err() != nil {
-			// The client hung up (a map panned on): nobody reads an answer,
-			// and it is no server failure. The render goes on for any other
-			// client waiting for the same tile. 499 is nginx's "client
-			// closed request", for the request log only.
-			s.log.Debug("tile request abandoned by the client", "path", r.URL.Path, "err", err)
-			w.WriteHeader(statusClientClosedRequest)
-			return nil
-		}
+		// A client that hung up is no failure (writeError); the render
+		// goes on for any other client waiting for the same tile.
 		return err
 	}
 	h := w.Header()
 	h["Content-Type"] = tileContentType
 	h["Cache-Control"] = tileCacheControl
 	h["Vary"] = tileVary
-	h["Access-Control-Allow-Origin"] = tileCORS
 	body, etag := t.Raw, t.ETag
 	if acceptsGzip(r) {
 		body, etag = t.Gzip(), t.GzipETag()
@@ -234,7 +226,6 @@ func (s *Server) tileJSON(w http.ResponseWriter, r *http.Request) error {
 		names[i] = l.Name
 	}
 	tileURL := baseURL(r) + "/tiles/" + strings.Join(names, ",") + "/{z}/{x}/{y}.mvt" + passOn(r, "round", "zone", "res", "properties")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	reg, err := s.region(r)
 	if err != nil {
 		return err

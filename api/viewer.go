@@ -90,7 +90,6 @@ func (s *Server) glyphRange(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", "application/x-protobuf")
 	// Glyphs change only with the binary: a day's caching, then a 304.
 	h.Set("Cache-Control", "public, max-age=86400")
-	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Etag", etag)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
