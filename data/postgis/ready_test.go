@@ -210,3 +210,29 @@ func TestHealthBesideBusyPool(t *testing.T) {
 		t.Fatalf("the data query after the lock went: %d", status)
 	}
 }
+
+// TestOpenRefusesBadOptions: a bad pool size or interval is refused before
+// any connection, naming the flag that set it.
+func TestOpenRefusesBadOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  postgis.Options
+		flag string
+	}{
+		{"negative pool", postgis.Options{MaxConns: -1}, "--db-max-conns"},
+		{"negative interval", postgis.Options{VersionInterval: -time.Second}, "--db-version-interval"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opt.Log = quiet
+			s, err := postgis.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none", tc.opt)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open accepted %+v", tc.opt)
+			}
+			if !strings.Contains(err.Error(), tc.flag) {
+				t.Fatalf("Open with %+v: %v, want the error to name %s", tc.opt, err, tc.flag)
+			}
+		})
+	}
+}
