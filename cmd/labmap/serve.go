@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"labmap/api"
@@ -36,11 +35,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokensFile := fs.String("tokens-file", "", "DEMO ONLY, in-memory store: a JSON file of token hashes (labmap token create --tokens-file); with --database-url tokens are in PostGIS")
 	dbMaxConns := fs.Int("db-max-conns", postgis.DefaultMaxConns(), "PostGIS: connections for data queries; /healthz and /readyz have one more of their own, and the NOTIFY listener another")
 	dbVersionInterval := fs.Duration("db-version-interval", postgis.DefaultVersionInterval, "PostGIS: how often the dataset version is read besides NOTIFY, so a new import shows within it even when a NOTIFY is lost")
+	ops := addOpsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
+		return err
+	}
+	if err := ops.check(); err != nil {
 		return err
 	}
 	if *tileCacheMB < 0 {
@@ -73,12 +76,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{
-		Handler:           api.New(store, log, api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20, BasemapURL: *basemapURL, Tokens: tokens}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "store", st.Store, "min_households", *minHouseholds)
+	opt := api.Options{MinHouseholds: *minHouseholds, TileCacheBytes: *tileCacheMB << 20, BasemapURL: *basemapURL, Tokens: tokens}
+	ops.apply(&opt, store)
+	srv := api.NewHTTPServer(api.New(store, log, opt), ops.limits(), log)
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "store", st.Store, "min_households", *minHouseholds, ops.logAttr(opt))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
