@@ -338,8 +338,39 @@ func (f *feature) polygons() (orb.MultiPolygon, string) {
 		if err := geo.ValidateRings(p); err != nil {
 			return nil, part + err.Error()
 		}
+		// A ring whose positions lie on one line (or repeat one point)
+		// encloses nothing: it has no winding to write back, and no repair
+		// can tell what outline was meant.
+		for k, ring := range p {
+			if onOneLine(ring) {
+				what := "outer ring"
+				if k > 0 {
+					what = fmt.Sprintf("hole %d", k)
+				}
+				return nil, fmt.Sprintf("%s%s has no area: its %d positions lie on one line", part, what, len(ring))
+			}
+		}
 	}
 	return mp, ""
+}
+
+// onOneLine says whether every position of r lies on one straight line
+// (or all are one point). A ring crossing itself can have zero area too,
+// but it does enclose something, and the import repairs it.
+func onOneLine(r orb.Ring) bool {
+	o := r[0]
+	var d orb.Point // the first direction away from o
+	for _, p := range r[1:] {
+		v := orb.Point{p[0] - o[0], p[1] - o[1]}
+		if d == (orb.Point{}) {
+			d = v
+			continue
+		}
+		if d[0]*v[1]-d[1]*v[0] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // coordScanner parses GeoJSON coordinate arrays strictly: every position

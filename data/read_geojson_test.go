@@ -114,6 +114,12 @@ func TestReadGeoJSONBad(t *testing.T) {
 			[]string{"feature 2 (code 33.26.14.2009)", "field code", "also used by feature 1"}},
 		{"unclosed ring", villages, fc(feat(okProps, "Polygon", `[[[109.0,-7.0],[109.1,-7.0],[109.1,-6.9],[109.0,-6.9]]]`)),
 			[]string{"villages.geojson: feature 1 (code 33.26.14.2009), field geometry: outer ring is not closed"}},
+		{"ring with no area", villages, fc(feat(okProps, "Polygon", `[[[109.0,-7.0],[109.1,-7.0],[109.2,-7.0],[109.0,-7.0]]]`)),
+			[]string{"villages.geojson: feature 1 (code 33.26.14.2009), field geometry: outer ring has no area: its 4 positions lie on one line"}},
+		{"hole with no area", villages, fc(feat(okProps, "Polygon", `[[[109.0,-7.0],[109.1,-7.0],[109.1,-6.9],[109.0,-6.9],[109.0,-7.0]],[[109.02,-6.98],[109.02,-6.98],[109.02,-6.98],[109.02,-6.98]]]`)),
+			[]string{"feature 1 (code 33.26.14.2009)", "field geometry", "hole 1 has no area"}},
+		{"code with a space inside", villages, fc(feat(`{"code":"33.26.14 .2009","name":"X","district_code":"33.26.14 "}`, "Polygon", sq0)),
+			[]string{"feature 1", "field code", `"33.26.14 .2009" is not a Kemendagri village code`}},
 		{"ring too short", villages, fc(feat(okProps, "Polygon", `[[[109.0,-7.0],[109.1,-7.0],[109.0,-7.0]]]`)),
 			[]string{"feature 1", "field geometry", "needs at least 4"}},
 		{"bad part of a multipolygon", villages, fc(feat(okProps, "MultiPolygon", `[`+sq0+`,[[[109.3,-7.0],[109.4,-7.0],[109.4,-6.9],[109.3,-6.9]]]]`)),
@@ -313,6 +319,11 @@ func FuzzReadVillages(f *testing.F) {
 			for _, p := range v.Geometry {
 				if err := geo.ValidateRings(p); err != nil {
 					t.Fatalf("accepted an invalid polygon: %v", err)
+				}
+				for _, r := range p {
+					if onOneLine(r) {
+						t.Fatalf("accepted a ring with no area: %v", r)
+					}
 				}
 			}
 		}
