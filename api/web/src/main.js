@@ -15,7 +15,7 @@ import { renderLegend, legendExtras } from "./legend.js";
 import { showArea, showFigures, renderAbout, KEY_FIGURES } from "./panel.js";
 import { setupSearch } from "./search.js";
 import { exportPNG } from "./present.js";
-import { setupStaff, authHeaders, transformRequest } from "./staff.js";
+import { setupStaff, transformRequest } from "./staff.js";
 
 const parsed = parseHash(location.hash);
 // The offline pack (offline.js) serves the map from its own scheme: a
@@ -24,11 +24,13 @@ const ORIGIN = window.__labmapOrigin || location.origin;
 const state = { ...parsed, selected: null, presenting: false };
 let map, signal, staff;
 
+// getJSON reads the public answers the map is drawn from. It never sends
+// the staff token: the map shows every role the public figures (an analyst's
+// unsuppressed figures are for the API, QGIS and exports, so a screen in a
+// meeting cannot show them), and only the household layer and panel use
+// the token (staff.js).
 async function getJSON(path) {
-  const headers = authHeaders({ Accept: "application/json" });
-  const r = await fetch(path, { headers });
-  // A token that stopped working (expired, revoked) signs out: the public map goes on.
-  if (r.status === 401 && headers.Authorization && staff) { staff.expired(); return getJSON(path); }
+  const r = await fetch(path, { headers: { Accept: "application/json" } });
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
 }

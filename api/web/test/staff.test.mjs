@@ -65,6 +65,13 @@ test("staff sign-in: household points in the granted zone only, none after signi
   const kertijayan = await householdIn("urban-kertijayan");
   const botosari = await householdIn("forest-botosari");
   const { page, problems } = await openMap(browser, base);
+  // The token goes with household requests (and the sign-in check) only:
+  // the map itself is drawn from public answers for every role.
+  const tokenSentTo = [];
+  page.on("request", (req) => {
+    const path = new URL(req.url()).pathname;
+    if (req.headers().authorization && !path.startsWith("/tiles/households/") && !path.startsWith("/collections/households/") && path !== "/api/whoami") tokenSentTo.push(path);
+  });
 
   // Signed out: the control is there and Kertijayan shows no household.
   await page.waitForSelector("#staff-form");
@@ -116,6 +123,7 @@ test("staff sign-in: household points in the granted zone only, none after signi
   assert.equal(await householdPoints(page), 0, "household points after signing out");
   assert.equal(await page.evaluate(() => window.__labmap.map.getLayer("households")), undefined, "the layer is gone");
 
+  assert.deepEqual(tokenSentTo, [], "the token was sent with public requests");
   assert.deepEqual(problems, []);
   await page.close();
 });
