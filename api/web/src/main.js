@@ -29,8 +29,15 @@ let map, signal, staff;
 // unsuppressed figures are for the API, QGIS and exports, so a screen in a
 // meeting cannot show them), and only the household layer and panel use
 // the token (staff.js).
-async function getJSON(path) {
+async function getJSON(path, tries = 3) {
   const r = await fetch(path, { headers: { Accept: "application/json" } });
+  // A busy server sheds load with 503 and Retry-After: come back as told
+  // (at most 5 s, a few times) rather than leave the map half drawn.
+  const after = r.headers.get("Retry-After");
+  if (r.status === 503 && tries > 1 && after !== null && Number(after) >= 0) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Number(after), 5) * 1000));
+    return getJSON(path, tries - 1);
+  }
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return r.json();
 }
