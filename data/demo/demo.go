@@ -143,7 +143,8 @@ const (
 )
 
 // WriteFiles writes households.csv, villages.geojson, zones.geojson and
-// districts.geojson into dir, which must exist. Each file is written under a
+// districts.geojson into dir, which must exist; zones.geojson only when the
+// dataset has zones (a regency without labs). Each file is written under a
 // temporary name and renamed when complete, so a cancelled or failed run
 // never leaves a truncated file under the real name.
 func WriteFiles(ctx context.Context, ds data.Dataset, dir string) error {
@@ -159,6 +160,9 @@ func WriteFiles(ctx context.Context, ds data.Dataset, dir string) error {
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if f.name == ZonesFile && len(ds.Zones) == 0 {
+			continue
 		}
 		if err := writeFile(ctx, filepath.Join(dir, f.name), f.write); err != nil {
 			return err

@@ -130,6 +130,13 @@ func (c *collection) addVillages(in, prefix string) (int, error) {
 		if depth(raw) == 4 {
 			typ = "MultiPolygon"
 		}
+		raw, dropped := dropCollapsed(raw)
+		if raw == nil {
+			return n, fmt.Errorf("%s: village %s: its outline has no area at 1e-6 degrees", in, code)
+		}
+		for _, d := range dropped {
+			fmt.Fprintf(os.Stderr, "%s: village %s (%s): dropped %s, which has no area at 1e-6 degrees\n", in, code, name, d)
+		}
 		coords, err := swap(raw)
 		if err != nil {
 			return n, fmt.Errorf("%s: village %s: %w", in, code, err)
@@ -257,6 +264,86 @@ func readNames(path, prefix string, names map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// dropCollapsed removes the rings that rounding to 1e-6 degrees leaves
+// without area (every position on one line): a sliver part of a
+// MultiPolygon, or a sliver hole. Rounding made them degenerate, so the
+// conversion removes them rather than hand the importer a ring with no
+// inside; everything else stays as the source has it. It returns nil when
+// nothing with area is left, and names what it dropped.
+func dropCollapsed(raw any) (any, []string) {
+	parts, multi := []any{raw}, depth(raw) == 4
+	if multi {
+		parts = raw.([]any)
+	}
+	var kept []any
+	var dropped []string
+	for i, p := range parts {
+		rings, ok := p.([]any)
+		if !ok || len(rings) == 0 {
+			kept = append(kept, p)
+			continue
+		}
+		if collapsed(rings[0]) {
+			dropped = append(dropped, fmt.Sprintf("polygon %d", i+1))
+			continue
+		}
+		poly := []any{rings[0]}
+		for k, h := range rings[1:] {
+			if collapsed(h) {
+				dropped = append(dropped, fmt.Sprintf("hole %d of polygon %d", k+1, i+1))
+				continue
+			}
+			poly = append(poly, h)
+		}
+		kept = append(kept, poly)
+	}
+	switch {
+	case len(kept) == 0:
+		return nil, dropped
+	case !multi:
+		return kept[0], dropped
+	}
+	return kept, dropped
+}
+
+// collapsed reports whether every position of a ring, rounded as written,
+// lies on one straight line.
+func collapsed(ring any) bool {
+	ps, ok := ring.([]any)
+	if !ok || len(ps) == 0 {
+		return false
+	}
+	at := func(i int) (float64, float64, bool) {
+		p, ok := ps[i].([]any)
+		if !ok || len(p) != 2 {
+			return 0, 0, false
+		}
+		a, ok1 := p[0].(float64)
+		b, ok2 := p[1].(float64)
+		return math.Round(a*1e6) / 1e6, math.Round(b*1e6) / 1e6, ok1 && ok2
+	}
+	ox, oy, ok := at(0)
+	if !ok {
+		return false
+	}
+	var dx, dy float64
+	for i := 1; i < len(ps); i++ {
+		x, y, ok := at(i)
+		if !ok {
+			return false
+		}
+		vx, vy := x-ox, y-oy
+		if dx == 0 && dy == 0 {
+			dx, dy = vx, vy
+			continue
+		}
+		if dx*vy-dy*vx != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func depth(x any) int {
