@@ -6,7 +6,8 @@
 // survey rounds in which the labs lift most of their poor households. The
 // boundaries are real; the households are generated and are nobody's real
 // data. The same seed always gives the same dataset, byte for byte once
-// written.
+// written. WriteProvince does the same for all of Jawa Tengah, regency by
+// regency, from ProvinceFile, which is read from disk rather than embedded.
 package demo
 
 import (
