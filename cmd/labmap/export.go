@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -10,9 +9,6 @@ import (
 	"path/filepath"
 
 	"labmap/api"
-	"labmap/data"
-	"labmap/data/demo"
-	"labmap/data/postgis"
 )
 
 const exportSummary = `Export an OGC API collection to a file for desktop GIS. --format gpkg writes
@@ -32,12 +28,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	filter := fs.String("filter", "", "CQL2 text filter, as the items endpoint's filter=")
 	bbox := fs.String("bbox", "", "only areas meeting minlon,minlat,maxlon,maxlat")
 	lang := fs.String("lang", "id", "language of the style labels and layer title: id or en")
-	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL; empty means the in-memory store")
-	files := inputFlags(fs)
-	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds, "areas with fewer households show no figures (suppression threshold k)")
-	demoHouseholds := fs.Int("demo-households", demo.DefaultHouseholds, "households per round in the built-in demo dataset")
-	seed := fs.Uint64("seed", 1, "seed of the built-in demo dataset")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	source := readSourceFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,28 +39,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "gpkg" {
 		return fmt.Errorf("--format: %q is not supported (gpkg)", *format)
 	}
-	if *minHouseholds < 1 {
-		return fmt.Errorf("--min-households: %d is below 1", *minHouseholds)
-	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("--out: %s exists; remove it or name a new file", *out)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("--out: %w", err)
-	}
-	log, err := newLogger(stderr, *logLevel)
+	k, err := source.k()
 	if err != nil {
 		return err
 	}
-
-	var store data.Store
-	if *dbURL != "" {
-		if files.Households != "" || files.Villages != "" {
-			return errors.New("--database-url exports what was imported; give either it or --households/--villages")
-		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
-	} else {
-		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
+	if err := checkNewFile(*out); err != nil {
+		return err
 	}
+	store, log, err := source.open(ctx, stderr, "exports")
 	if err != nil {
 		return err
 	}
@@ -90,7 +67,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tmpPath := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpPath)
-	exp, err := api.ExportGeoPackage(ctx, store, log, api.Options{MinHouseholds: *minHouseholds}, *collection, params, tmpPath)
+	exp, err := api.ExportGeoPackage(ctx, store, log, api.Options{MinHouseholds: k}, *collection, params, tmpPath)
 	if err != nil {
 		return err
 	}

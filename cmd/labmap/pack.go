@@ -11,8 +11,6 @@ import (
 
 	"labmap/api"
 	"labmap/data"
-	"labmap/data/demo"
-	"labmap/data/postgis"
 	"labmap/report/pack"
 	"labmap/tiles"
 )
@@ -29,12 +27,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	zone := fs.String("zone", "", "lab zone id (see /api/zones), or regency for the whole region")
 	out := fs.String("out", "", "folder to write (it must not exist or be empty), or FILE.zip")
 	round := fs.String("round", "", "survey round (YYYY-MM-DD); default the latest")
-	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL; empty means the in-memory store")
-	files := inputFlags(fs)
-	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds, "areas with fewer households show no figures (suppression threshold k)")
-	demoHouseholds := fs.Int("demo-households", demo.DefaultHouseholds, "households per round in the built-in demo dataset")
-	seed := fs.Uint64("seed", 1, "seed of the built-in demo dataset")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	source := readSourceFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,19 +52,7 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("--out: %w", err)
 	}
-	log, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	var store data.Store
-	if *dbURL != "" {
-		if files.Households != "" || files.Villages != "" {
-			return errors.New("--database-url packs what was imported; give either it or --households/--villages")
-		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
-	} else {
-		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
-	}
+	store, log, err := source.open(ctx, stderr, "packs")
 	if err != nil {
 		return err
 	}
@@ -79,10 +60,10 @@ func runPack(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	src := pack.Source{
 		Store: store,
-		API:   api.New(store, log, api.Options{MinHouseholds: *minHouseholds}),
+		API:   api.New(store, log, api.Options{MinHouseholds: *source.minHouseholds}),
 		Tiles: tiles.NewService(store, 64<<20),
 	}
-	p, err := pack.Build(ctx, src, pack.Options{Zone: *zone, Round: r, MinHouseholds: *minHouseholds})
+	p, err := pack.Build(ctx, src, pack.Options{Zone: *zone, Round: r, MinHouseholds: *source.minHouseholds})
 	if err != nil {
 		if errors.Is(err, pack.ErrUnknownZone) {
 			return fmt.Errorf("--zone: %w", err)

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"labmap/data"
-	"labmap/data/demo"
-	"labmap/data/postgis"
 	"labmap/report"
 )
 
@@ -31,12 +29,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "file to write (.pdf, or .png for the map alone)")
 	width := fs.Int("width", 0, "PNG width in pixels; default 1600")
 	height := fs.Int("height", 0, "PNG height in pixels; default 1000")
-	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL; empty means the in-memory store")
-	files := inputFlags(fs)
-	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds, "areas with fewer households show no figures (suppression threshold k)")
-	demoHouseholds := fs.Int("demo-households", demo.DefaultHouseholds, "households per round in the built-in demo dataset")
-	seed := fs.Uint64("seed", 1, "seed of the built-in demo dataset")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	source := readSourceFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,10 +37,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "labmap report: --out is required")
 		return errUsage
 	}
-	if *minHouseholds < 1 {
-		return fmt.Errorf("--min-households: %d is below 1", *minHouseholds)
+	k, err := source.k()
+	if err != nil {
+		return err
 	}
-	opt := report.Options{Zone: *zone, Indicator: *indicator, Lang: *lang, Width: *width, Height: *height, MinHouseholds: *minHouseholds}
+	opt := report.Options{Zone: *zone, Indicator: *indicator, Lang: *lang, Width: *width, Height: *height, MinHouseholds: k}
 	if *round != "" {
 		r, err := data.ParseRound(*round)
 		if err != nil {
@@ -63,19 +57,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return fmt.Errorf("--out: %s should end in .pdf or .png", *out)
 	}
-	log, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	var store data.Store
-	if *dbURL != "" {
-		if files.Households != "" || files.Villages != "" {
-			return errors.New("--database-url reports what was imported; give either it or --households/--villages")
-		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
-	} else {
-		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
-	}
+	store, _, err := source.open(ctx, stderr, "reports")
 	if err != nil {
 		return err
 	}

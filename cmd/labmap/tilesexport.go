@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"labmap/data"
-	"labmap/data/demo"
-	"labmap/data/postgis"
 	"labmap/tiles"
 	"labmap/tiles/archive"
 )
@@ -36,12 +34,7 @@ func runTilesExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	layers := fs.String("layers", defaultExportLayers, "comma-separated layers (hexagons, villages, districts, zones)")
 	round := fs.String("round", "", "survey round (YYYY-MM-DD); default the latest")
 	lang := fs.String("lang", "id", "language of the layer descriptions: id or en")
-	dbURL := fs.String("database-url", "", "PostgreSQL/PostGIS connection URL; empty means the in-memory store")
-	files := inputFlags(fs)
-	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds, "areas with fewer households show no figures (suppression threshold k)")
-	demoHouseholds := fs.Int("demo-households", demo.DefaultHouseholds, "households per round in the built-in demo dataset")
-	seed := fs.Uint64("seed", 1, "seed of the built-in demo dataset")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	source := readSourceFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -82,24 +75,10 @@ func runTilesExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *lang != "id" && *lang != "en" {
 		return fmt.Errorf("--lang: %q is not id or en", *lang)
 	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("--out: %s exists; remove it or name a new file", *out)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("--out: %w", err)
-	}
-	log, err := newLogger(stderr, *logLevel)
-	if err != nil {
+	if err := checkNewFile(*out); err != nil {
 		return err
 	}
-	var store data.Store
-	if *dbURL != "" {
-		if files.Households != "" || files.Villages != "" {
-			return errors.New("--database-url exports what was imported; give either it or --households/--villages")
-		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log})
-	} else {
-		store, err = loadMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds)
-	}
+	store, _, err := source.open(ctx, stderr, "exports")
 	if err != nil {
 		return err
 	}
