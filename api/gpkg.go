@@ -110,7 +110,7 @@ func (s *Server) itemsGeoPackage(w http.ResponseWriter, r *http.Request, fs data
 	h.Set("Content-Disposition", `attachment; filename="`+name+`.gpkg"`)
 	if _, err := io.Copy(w, f); err != nil {
 		// Headers are gone; abort so the client sees a short download.
-		s.log.Error("geopackage send failed", "path", r.URL.Path, "err", err)
+		s.streamCut(r, "geopackage download", err)
 		panic(http.ErrAbortHandler)
 	}
 	return nil

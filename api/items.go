@@ -416,7 +416,7 @@ func (s *Server) itemsGeoJSON(w http.ResponseWriter, r *http.Request, fs data.Fe
 		}
 		// Headers are gone; cut the body so the client sees broken JSON
 		// rather than a short page that looks complete.
-		s.log.Error("items stream failed", "path", r.URL.Path, "err", err)
+		s.streamCut(r, "items stream", err)
 		panic(http.ErrAbortHandler)
 	}
 	start()
@@ -622,7 +622,7 @@ func (s *Server) itemsCSV(w http.ResponseWriter, r *http.Request, fs data.Featur
 			w.Header().Del("Content-Crs")
 			return err
 		}
-		s.log.Error("items stream failed", "path", r.URL.Path, "err", err)
+		s.streamCut(r, "items stream", err)
 		panic(http.ErrAbortHandler)
 	}
 	if err := start(); err != nil {

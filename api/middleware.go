@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -416,4 +419,21 @@ func (h requestIDLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup implements slog.Handler.
 func (h requestIDLog) WithGroup(name string) slog.Handler {
 	return requestIDLog{h.Handler.WithGroup(name)}
+}
+
+// streamCut logs a streamed answer that failed after its status went out
+// (the caller then cuts the connection): at DEBUG when the client left or
+// stopped reading, at INFO when the stream timeout ended it, else as an
+// ERROR.
+func (s *Server) streamCut(r *http.Request, what string, err error) {
+	ctx := r.Context()
+	lvl := slog.LevelError
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
+		lvl = slog.LevelDebug
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		lvl = slog.LevelInfo
+	}
+	s.log.LogAttrs(ctx, lvl, what+" cut short", slog.String("path", r.URL.Path), slog.Any("err", err))
 }
