@@ -36,6 +36,20 @@ type metrics struct {
 	queueWait  prometheus.Histogram
 	rejected   *prometheus.CounterVec // by reason
 	storeDown  prometheus.Counter     // 503s for an unreachable store
+
+	// series caches the request counter and histogram of each route and
+	// status, so that counting a warm tile does not format and hash labels.
+	series sync.Map // routeStatus → *routeSeries
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics(store data.Store, cache *tiles.Cache, slots int, queued func() float64, storeUp func() bool) *metrics {
@@ -89,8 +103,17 @@ func newMetrics(store data.Store, cache *tiles.Cache, slots int, queued func() f
 
 // observe counts one finished request.
 func (m *metrics) observe(route string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+	key := routeStatus{route, status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, &routeSeries{
+			requests: m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route),
+		})
+	}
+	rs := v.(*routeSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(elapsed.Seconds())
 }
 
 // storeCollector reads the store when scraped: its dataset version and,

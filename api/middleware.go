@@ -305,12 +305,21 @@ func (s *Server) perRoute(next http.Handler) http.Handler {
 		if info != nil {
 			info.route, info.class, info.logQuery = tpl, class, true
 		}
-		timeout := s.opt.RequestTimeout
-		if class == classStream {
-			timeout = s.opt.StreamTimeout
+		ctx := r.Context()
+		switch class {
+		case classTile:
+			// No deadline of its own: a warm tile is a lookup, and a render
+			// is bounded by the tile cache's fill timeout and the queue wait,
+			// so the hot path allocates no timer.
+		case classStream:
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.opt.StreamTimeout)
+			defer cancel()
+		default:
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.opt.RequestTimeout)
+			defer cancel()
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
 		if class >= classExpensive {
 			release, err := s.admission.admit(ctx)
 			if err != nil {
@@ -319,7 +328,10 @@ func (s *Server) perRoute(next http.Handler) http.Handler {
 			}
 			defer release()
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 		if class >= classExpensive && info != nil && info.w.wroteHeader && info.w.status < 400 {
 			s.outage.available(ctx) // the store answered a data query
 		}
@@ -335,7 +347,6 @@ func (s *Server) perRoute(next http.Handler) http.Handler {
 type trackedWriter struct {
 	http.ResponseWriter
 	writeTimeout time.Duration
-	rc           *http.ResponseController
 	deadline     time.Time
 	status       int
 	bytes        int64
@@ -390,10 +401,11 @@ func (w *trackedWriter) extend() {
 		return
 	}
 	w.deadline = now.Add(w.writeTimeout)
-	if w.rc == nil {
-		w.rc = http.NewResponseController(w.ResponseWriter)
+	if d, ok := w.ResponseWriter.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = d.SetWriteDeadline(w.deadline) // net/http's own writer: no controller to allocate
+		return
 	}
-	_ = w.rc.SetWriteDeadline(w.deadline) // a recorder in tests has none: nothing to extend
+	_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(w.deadline) // a recorder in tests has none: nothing to extend
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
