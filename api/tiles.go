@@ -85,29 +85,9 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := mux.Vars(r)
-	req := tiles.Request{Layers: layers, Unsuppressed: unsuppressed(r)}
-	if req.Z, err = tileNumber(v, "z"); err != nil {
+	req, err := tileRequest(r, layers)
+	if err != nil {
 		return err
-	}
-	if req.X, err = tileNumber(v, "x"); err != nil {
-		return err
-	}
-	if req.Y, err = tileNumber(v, "y"); err != nil {
-		return err
-	}
-	// Most tile requests carry no parameters; parsing an empty query
-	// would still allocate.
-	if r.URL.RawQuery != "" {
-		if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
-			return err
-		}
-		if err := tileParams(r, &req); err != nil {
-			return err
-		}
-	}
-	if err := req.Validate(); err != nil {
-		return badRequest("tile %s: %v", tiles.FormatZXY(req.Z, req.X, req.Y), err)
 	}
 	t, err := s.cachedTile(r.Context(), req)
 	if err != nil {
@@ -135,6 +115,37 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, err = w.Write(body)
 	return err
+}
+
+// tileRequest reads a tile's z/x/y and parameters into a valid request for
+// layers.
+func tileRequest(r *http.Request, layers []tiles.Layer) (tiles.Request, error) {
+	v := mux.Vars(r)
+	req := tiles.Request{Layers: layers, Unsuppressed: unsuppressed(r)}
+	var err error
+	if req.Z, err = tileNumber(v, "z"); err != nil {
+		return req, err
+	}
+	if req.X, err = tileNumber(v, "x"); err != nil {
+		return req, err
+	}
+	if req.Y, err = tileNumber(v, "y"); err != nil {
+		return req, err
+	}
+	// Most tile requests carry no parameters; parsing an empty query
+	// would still allocate.
+	if r.URL.RawQuery != "" {
+		if err := allowOnly(r, "round", "zone", "res", "properties"); err != nil {
+			return req, err
+		}
+		if err := tileParams(r, &req); err != nil {
+			return req, err
+		}
+	}
+	if err := req.Validate(); err != nil {
+		return req, badRequest("tile %s: %v", tiles.FormatZXY(req.Z, req.X, req.Y), err)
+	}
+	return req, nil
 }
 
 func tileNumber(vars map[string]string, name string) (int, error) {
