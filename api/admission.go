@@ -17,11 +17,15 @@ import (
 // given up, which is work done for nobody (issue 15: 229 timeouts and a
 // 4.6 GB peak with every request admitted).
 const (
-	// DefaultQueueWait is how long a request may wait for a slot.
-	DefaultQueueWait = time.Second
-	// queuePerSlot sizes the default queue: a few requests per slot, as many
-	// as the slots can finish within about DefaultQueueWait.
-	queuePerSlot = 4
+	// DefaultQueueWait is how long a request may wait for a slot: long
+	// enough that one browser opening the map on a slow machine (a burst of
+	// twenty or thirty tiles and statistics) is served, not refused.
+	DefaultQueueWait = 5 * time.Second
+	// queuePerSlot and minQueue size the default queue: the larger of a
+	// few requests per slot and a map's first burst, which MapLibre does
+	// not retry when refused.
+	queuePerSlot = 8
+	minQueue     = 64
 	// retryAfterSeconds is the Retry-After of a refusal.
 	retryAfterSeconds = "1"
 )

@@ -48,7 +48,7 @@ type Options struct {
 	// MaxInFlight bounds the expensive requests served at once (tile
 	// renders, items, stats, reports, packs); QueueDepth requests more may
 	// wait up to QueueWait for a slot, the rest get 503 with Retry-After.
-	// Zero: DefaultMaxInFlight(store), 4 per slot, DefaultQueueWait.
+	// Zero: DefaultMaxInFlight(store), max(64, 8 per slot), DefaultQueueWait.
 	MaxInFlight, QueueDepth int
 	QueueWait               time.Duration
 }
@@ -96,7 +96,7 @@ func newServer(store data.Store, log *slog.Logger, opt Options, dist fs.FS) *Ser
 		opt.MaxInFlight = DefaultMaxInFlight(store)
 	}
 	if opt.QueueDepth <= 0 {
-		opt.QueueDepth = queuePerSlot * opt.MaxInFlight
+		opt.QueueDepth = max(minQueue, queuePerSlot*opt.MaxInFlight)
 	}
 	if opt.QueueWait <= 0 {
 		opt.QueueWait = DefaultQueueWait

@@ -30,7 +30,7 @@ func addOpsFlags(fs *flag.FlagSet) *opsFlags {
 		requestTimeout:    fs.Duration("request-timeout", api.DefaultRequestTimeout, "longest one request may work (tiles, items pages, stats, reports); past it the answer is 503"),
 		streamTimeout:     fs.Duration("stream-timeout", api.DefaultStreamTimeout, "longest a streamed answer may take (items with limit=all, CSV, GeoPackage, offline packs)"),
 		maxInFlight:       fs.Int("max-in-flight", 0, "expensive requests (tile renders, items, stats, reports, packs) served at once; 0: GOMAXPROCS, or with PostGIS up to twice that within --db-max-conns less one"),
-		queueDepth:        fs.Int("queue-depth", 0, "requests that may wait for a slot beyond --max-in-flight; 0: four per slot; the rest get 503 with Retry-After"),
+		queueDepth:        fs.Int("queue-depth", 0, "requests that may wait for a slot beyond --max-in-flight; 0: eight per slot, at least 64; the rest get 503 with Retry-After"),
 		queueWait:         fs.Duration("queue-wait", api.DefaultQueueWait, "longest a request waits for a slot before a 503 with Retry-After"),
 		trustProxy:        fs.Bool("trust-proxy", false, "labmap runs behind a reverse proxy: honour X-Forwarded-Host and X-Forwarded-Proto, so the URLs labmap hands out name the proxy (and /metrics goes to admin tokens only, since every connection is the proxy's)"),
 	}
