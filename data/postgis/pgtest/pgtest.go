@@ -141,6 +141,32 @@ func NewCluster(t testing.TB) *Cluster {
 	return c
 }
 
+// NewReplica copies primary with pg_basebackup -R (scripts/pg-cluster
+// replica) and starts the copy as a streaming hot standby on a port of its
+// own; it is stopped when the test ends.
+func NewReplica(t testing.TB, primary *Cluster) *Cluster {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "labmap-pg-replica-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{t: t, script: primary.script, dir: dir}
+	t.Cleanup(func() {
+		_ = exec.Command(c.script, "stop", dir).Run()
+		_ = os.RemoveAll(dir)
+	})
+	out, err := exec.Command(c.script, "replica", primary.dir, dir).Output()
+	if err != nil {
+		msg := err.Error()
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = string(ee.Stderr)
+		}
+		t.Fatalf("start a streaming replica: %s", strings.TrimSpace(msg))
+	}
+	c.URL = strings.TrimSpace(string(out))
+	return c
+}
+
 // Stop shuts the server down (fast mode: open connections are cut).
 func (c *Cluster) Stop() {
 	c.t.Helper()
