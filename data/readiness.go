@@ -41,3 +41,23 @@ type PoolStats struct {
 type Pooled interface {
 	PoolStats() PoolStats
 }
+
+// ReadSource is one database a store reads from, for metrics: a streaming
+// replica, or the primary that reads fall back to.
+type ReadSource struct {
+	Name    string // host:port
+	Primary bool
+	// Up is false while the source does not answer (a replica is then
+	// left out of reads until it does).
+	Up bool
+	// Version is the dataset version the source was last seen to have.
+	Version int64
+	// Serving is true for the source reads go to now.
+	Serving bool
+}
+
+// ReadRouted is implemented by stores that may send reads to replicas.
+type ReadRouted interface {
+	// ReadSources lists the sources, or nil when reads all go to one database.
+	ReadSources() []ReadSource
+}

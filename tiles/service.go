@@ -28,11 +28,31 @@ func (s *Service) Cache() *Cache { return s.cache }
 // Tile returns the encoded tile for r at the store's current dataset
 // version. It returns ctx's error as soon as ctx ends, even while the render
 // it waits for goes on for other callers.
+//
+// The version is read again after the tile is had: a store whose version
+// moved meanwhile (an import replayed on a replica mid-render) may have
+// answered from the newer one, so the tile is rendered again rather than
+// served with an ETag naming a version its figures are not from.
 func (s *Service) Tile(ctx context.Context, r Request) (*Cached, error) {
-	version, err := s.store.Version(ctx)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		version, err := s.store.Version(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t, err := s.tileAt(ctx, r, version)
+		if err != nil {
+			return nil, err
+		}
+		// A store that cannot say its version now answered the render; after
+		// three imports in one render, serve what was had: a store that
+		// moves this fast has no steadier answer.
+		if after, err := s.store.Version(ctx); err != nil || after == version || attempt == 3 {
+			return t, nil
+		}
 	}
+}
+
+func (s *Service) tileAt(ctx context.Context, r Request, version int64) (*Cached, error) {
 	if r.Unsuppressed {
 		return s.render(ctx, r, version)
 	}

@@ -35,6 +35,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokensFile := fs.String("tokens-file", "", "DEMO ONLY, in-memory store: a JSON file of token hashes (labmap token create --tokens-file); with --database-url tokens are in PostGIS")
 	dbMaxConns := fs.Int("db-max-conns", postgis.DefaultMaxConns(), "PostGIS: connections for data queries; /healthz and /readyz have one more of their own, and the NOTIFY listener another")
 	dbVersionInterval := fs.Duration("db-version-interval", postgis.DefaultVersionInterval, "PostGIS: how often the dataset version is read besides NOTIFY, so a new import shows within it even when a NOTIFY is lost")
+	var replicaURLs []string
+	fs.Func("replica-url", "PostGIS: a streaming replica to send aggregate reads to (repeatable; imports, LISTEN, tokens and households stay on --database-url)", func(v string) error {
+		replicaURLs = append(replicaURLs, v)
+		return nil
+	})
 	ops := addOpsFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,12 +63,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if files.Households != "" || files.Villages != "" {
 			return errors.New("--database-url serves what was imported; load files with `labmap import` instead of --households/--villages")
 		}
-		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log, MaxConns: *dbMaxConns, VersionInterval: *dbVersionInterval})
+		store, err = postgis.Open(ctx, *dbURL, postgis.Options{MinHouseholds: *minHouseholds, Log: log, MaxConns: *dbMaxConns, VersionInterval: *dbVersionInterval, ReplicaURLs: replicaURLs})
 	} else {
 		store, err = serveMemory(ctx, log, files, *demoHouseholds, *seed, *minHouseholds, *tokensFile)
 	}
 	if err != nil {
 		return err
+	}
+	if len(replicaURLs) > 0 && *dbURL == "" {
+		store.Close()
+		return errors.New("--replica-url needs --database-url (replicas are of the PostGIS store)")
 	}
 	defer store.Close()
 	st, _ := store.Status(ctx)

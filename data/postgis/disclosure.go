@@ -100,7 +100,15 @@ func (s *Store) protectRound(ctx context.Context, round data.Round) (*data.Discl
 	sumCols := strings.Join(cols, ", ")
 	rs := &data.RoundSums{ZoneVillages: map[string][]string{}, ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{}}
 	err := s.read(ctx, func(db querier) error {
-		tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		// One snapshot: with replicas db already is one (a savepoint in it
+		// costs nothing); else a transaction of its own on the pool.
+		var tx pgx.Tx
+		var err error
+		if outer, ok := db.(pgx.Tx); ok {
+			tx, err = outer.Begin(ctx)
+		} else {
+			tx, err = s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		}
 		if err != nil {
 			return err
 		}

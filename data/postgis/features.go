@@ -183,7 +183,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 			bound = fmt.Sprint(*q.Bound)
 		}
 		countKey := fmt.Sprintf("%s|%d|%s|%s|%s|%v|%v", q.Level, q.Res, round, q.Zone, bound, q.Filter, q.Unsuppressed)
-		if n, ok := s.counts.get(s.version.Load(), s.versionKnown.Load(), countKey); ok {
+		if n, ok := s.counts.get(s.version.Load(), s.known(), countKey); ok {
 			matched = n
 		} else {
 			v := s.version.Load()

@@ -75,7 +75,12 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
 	if err != nil {
 		return err
 	}
-	s.version.Store(v)
+	if s.replicated() {
+		// The served version follows the replicas (replicas.go).
+		s.heard(v)
+	} else {
+		s.version.Store(v)
+	}
 	s.versionKnown.Store(true)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, s.interval)
@@ -86,6 +91,10 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
 			v, err := strconv.ParseInt(n.Payload, 10, 64)
 			if err != nil {
 				return errors.New("labmap_dataset notification without a version: " + n.Payload)
+			}
+			if s.replicated() {
+				s.heard(v)
+				continue
 			}
 			// Only forward: recheckVersion may already have stored a later
 			// version than a notification still in flight.
@@ -146,11 +155,22 @@ func (s *Store) recheckVersion(ctx context.Context) {
 }
 
 // Version is the dataset version: from the listener and the periodic check
-// while the listener is connected, else from the database.
+// while the listener is connected, else from the database. With replicas it
+// is the version the read source has replayed, and a caller that finds it
+// unchanged after its reads has read that version only (readReplicated).
 func (s *Store) Version(ctx context.Context) (int64, error) {
-	if s.versionKnown.Load() {
+	if s.known() {
 		return s.version.Load(), nil
 	}
 	st, err := s.Status(ctx)
 	return st.DatasetVersion, err
+}
+
+// known reports whether the version field can be trusted without asking
+// the database, so that caches may key on it.
+func (s *Store) known() bool {
+	if s.replicated() {
+		return s.servedKnown.Load()
+	}
+	return s.versionKnown.Load()
 }

@@ -45,6 +45,12 @@ type Options struct {
 	// NOTIFY, and how long the listener may hear nothing before it checks its
 	// connection; zero means DefaultVersionInterval.
 	VersionInterval time.Duration
+	// ReplicaURLs are streaming replicas of the database (--replica-url):
+	// aggregate reads go to the first that is up and has replayed the
+	// served dataset version, else to the primary. Imports, migrations,
+	// LISTEN, tokens and the household layer (whose audit row is written
+	// in the read's transaction) stay on the primary.
+	ReplicaURLs []string
 }
 
 // DefaultVersionInterval bounds how long an import can go unnoticed when
@@ -73,6 +79,14 @@ type Store struct {
 
 	version      atomic.Int64 // from the NOTIFY listener, valid while versionKnown
 	versionKnown atomic.Bool
+	// With replicas (replicas.go), version is the served version: the one
+	// the read source has replayed, valid once servedKnown; latest is the
+	// primary's, heardNew wakes the follower when it changes.
+	replicas     []*readSource
+	primarySrc   *readSource
+	latest       atomic.Int64
+	servedKnown  atomic.Bool
+	heardNew     chan struct{}
 	rounds       atomic.Pointer[roundsEntry]
 	outlineCache outlineCache
 	counts       countCache
@@ -129,7 +143,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open health connection: %w", err)
 	}
-	s := &Store{pool: pool, health: health, interval: opt.VersionInterval, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{})}
+	replicas, err := openReplicas(ctx, opt.ReplicaURLs, cfg.MaxConns)
+	if err != nil {
+		pool.Close()
+		health.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, health: health, interval: opt.VersionInterval, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{}),
+		replicas: replicas, primarySrc: &readSource{name: sourceName(url), pool: pool, primary: true}, heardNew: make(chan struct{}, 1)}
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
@@ -142,7 +163,11 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	nameConn(listenCfg, "labmap listener")
 	done := make(chan struct{}, 2)
 	go func() { s.listen(lctx, listenCfg); done <- struct{}{} }()
-	go func() { s.recheckVersion(lctx); done <- struct{}{} }()
+	if s.replicated() {
+		go func() { s.follow(lctx); done <- struct{}{} }()
+	} else {
+		go func() { s.recheckVersion(lctx); done <- struct{}{} }()
+	}
 	go func() { <-done; <-done; close(s.stopped) }()
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -163,6 +188,7 @@ func (s *Store) Close() error {
 	<-s.stopped
 	s.pool.Close()
 	s.health.Close()
+	closeSources(s.replicas)
 	return nil
 }
 
@@ -235,6 +261,9 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 		// dead one, and the log says what to do about it.
 		s.log.Error("database not ready", "err", err)
 		return fmt.Errorf("%w: %v", data.ErrUnavailable, err)
+	}
+	if s.replicated() {
+		return s.readReplicated(ctx, fn)
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -477,7 +506,7 @@ func (s *Store) Extent(ctx context.Context) (orb.Bound, error) {
 // costs one query, not two.
 func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (data.Round, error) {
 	var rounds []string
-	if c := s.rounds.Load(); c != nil && s.versionKnown.Load() && c.version == s.version.Load() {
+	if c := s.rounds.Load(); c != nil && s.known() && c.version == s.version.Load() {
 		rounds = c.rounds
 	} else {
 		v := s.version.Load()
@@ -488,7 +517,7 @@ func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (dat
 		if rounds, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return "", err
 		}
-		if s.versionKnown.Load() {
+		if s.known() {
 			s.rounds.Store(&roundsEntry{version: v, rounds: rounds})
 		}
 	}

@@ -47,7 +47,7 @@ func (s *Store) zoneMembers(ctx context.Context, db querier, level data.Level, r
 		return nil, nil
 	}
 	key := fmt.Sprintf("%s|%s|%d", level, round, res)
-	version, known := s.version.Load(), s.versionKnown.Load()
+	version, known := s.version.Load(), s.known()
 	c := &s.zoneMemberCache
 	if known {
 		c.mu.Lock()
