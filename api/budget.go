@@ -10,6 +10,7 @@ import (
 
 	"labmap/data/cql"
 
+	"github.com/gorilla/mux"
 	"github.com/paulmach/orb"
 )
 
@@ -48,12 +49,18 @@ var filterBudget = cql.Limits{
 	Vertices: 1000,
 }
 
-// checkQueryText refuses a query string that is not well-formed text: a
-// malformed %-escape (which url.Values would silently drop, widening the
-// request), invalid UTF-8 or a NUL character in any parameter's name or
-// value. PostgreSQL refuses such text with an error of its own (SQLSTATE
-// 22021), so it is caught here, once for every endpoint and both stores.
-func checkQueryText(r *http.Request) error {
+// checkRequestText refuses a request whose text is not well-formed: a
+// path parameter or a query parameter's name or value with invalid UTF-8 or
+// a NUL character, or a malformed %-escape in the query (which url.Values
+// would silently drop, widening the request). PostgreSQL refuses such text
+// with an error of its own (SQLSTATE 22021), so it is caught here, once for
+// every endpoint and both stores.
+func checkRequestText(r *http.Request) error {
+	for name, v := range mux.Vars(r) {
+		if err := plainText(v); err != nil {
+			return badRequest("path parameter {%s}: %v", name, err)
+		}
+	}
 	raw := r.URL.RawQuery
 	if raw == "" {
 		return nil // most tile requests: nothing to parse or allocate

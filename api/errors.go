@@ -29,7 +29,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := checkQueryText(r) // the request budget (budget.go), for every endpoint
+		err := checkRequestText(r) // the request budget (budget.go), for every endpoint
 		if err == nil {
 			err = h(w, r)
 		}

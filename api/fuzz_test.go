@@ -77,7 +77,7 @@ func FuzzQueryText(f *testing.F) {
 		if r == nil {
 			return
 		}
-		if err := checkQueryText(r); err != nil {
+		if err := checkRequestText(r); err != nil {
 			clientError(t, raw, err)
 			return
 		}
@@ -118,7 +118,7 @@ func FuzzTilePath(f *testing.F) {
 			return
 		}
 		r = mux.SetURLVars(r, m.Vars)
-		if err := checkQueryText(r); err != nil {
+		if err := checkRequestText(r); err != nil {
 			clientError(t, path+"?"+query, err)
 			return
 		}
@@ -172,7 +172,7 @@ func FuzzItemsQuery(f *testing.F) {
 			return
 		}
 		r = mux.SetURLVars(r, map[string]string{"collection": c.ID})
-		if err := checkQueryText(r); err != nil {
+		if err := checkRequestText(r); err != nil {
 			clientError(t, query, err)
 			return
 		}
@@ -225,7 +225,7 @@ func FuzzStatsQuery(f *testing.F) {
 		if r == nil {
 			return
 		}
-		err := checkQueryText(r)
+		err := checkRequestText(r)
 		var sq data.StatsQuery
 		var fields []int
 		if err == nil {

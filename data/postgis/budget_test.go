@@ -55,6 +55,10 @@ func TestRequestBudget(t *testing.T) {
 	for _, tc := range []struct {
 		name, path, want string
 	}{
+		{"NUL in a feature id", "/collections/villages/items/%00", "path parameter {feature}: contains a NUL character"},
+		{"invalid UTF-8 in a feature id", "/collections/villages/items/33.26%FF", "path parameter {feature}: is not valid UTF-8"},
+		{"invalid UTF-8 in a tile layer", "/tiles/%FF/1/0/0.mvt", "path parameter {layers}: is not valid UTF-8"},
+		{"NUL in a zone's report", "/reports/%00.pdf", "path parameter {zone}: contains a NUL"},
 		{"NUL in zone, stats", "/api/stats?level=village&zone=%00", "parameter zone: contains a NUL character"},
 		{"invalid UTF-8 in zone, tile", "/tiles/villages/12/3295/2124.mvt?zone=%FF", "parameter zone: is not valid UTF-8 text"},
 		{"invalid UTF-8 in zone, TileJSON", "/tiles/villages.json?zone=%C3", "parameter zone: is not valid UTF-8 text"},
