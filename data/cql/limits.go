@@ -1,7 +1,5 @@
 package cql
 
-import "fmt"
-
 // Limits bounds what one filter may ask of a store, counted while parsing
 // so that an oversized filter is refused before anything is evaluated or
 // validated: both stores then answer the same error, and PostgreSQL never
@@ -30,9 +28,4 @@ func (p *parser) count(n *int, limit, pos int, what string) {
 	if limit > 0 && *n > limit {
 		panic(p.overBudget(pos, what, limit))
 	}
-}
-
-// String describes the limits for documentation and error messages.
-func (l Limits) String() string {
-	return fmt.Sprintf("%d terms, %d values, %d vertices", l.Terms, l.Values, l.Vertices)
 }
