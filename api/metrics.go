@@ -126,6 +126,9 @@ var (
 	poolWaits    = prometheus.NewDesc("labmap_db_pool_waits_total", "Connection acquires that found no idle connection and waited.", nil, nil)
 	poolCanceled = prometheus.NewDesc("labmap_db_pool_canceled_acquires_total", "Connection acquires given up because their request ended first.", nil, nil)
 	poolWait     = prometheus.NewDesc("labmap_db_pool_wait_seconds_total", "Total time acquires waited for a connection.", nil, nil)
+	sourceUp     = prometheus.NewDesc("labmap_db_read_source_up", "1 while a read source (replica or primary) answers; a replica at 0 is left out of reads.", []string{"source", "role"}, nil)
+	sourceVer    = prometheus.NewDesc("labmap_db_read_source_dataset_version", "The dataset version a read source was last seen to have (a replica behind the primary lags).", []string{"source", "role"}, nil)
+	sourceServes = prometheus.NewDesc("labmap_db_read_source_serving", "1 for the read source reads go to now.", []string{"source", "role"}, nil)
 )
 
 // scrapeStoreTimeout bounds the store's answer to a scrape: /metrics must
@@ -141,6 +144,11 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- poolCanceled
 		ch <- poolWait
 	}
+	if _, ok := c.store.(data.ReadRouted); ok {
+		ch <- sourceUp
+		ch <- sourceVer
+		ch <- sourceServes
+	}
 }
 
 // Collect implements prometheus.Collector. A version the store cannot
@@ -150,6 +158,17 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	if v, err := c.store.Version(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(versionDesc, prometheus.GaugeValue, float64(v))
+	}
+	if rr, ok := c.store.(data.ReadRouted); ok {
+		for _, src := range rr.ReadSources() {
+			role := "replica"
+			if src.Primary {
+				role = "primary"
+			}
+			ch <- prometheus.MustNewConstMetric(sourceUp, prometheus.GaugeValue, bool01(src.Up), src.Name, role)
+			ch <- prometheus.MustNewConstMetric(sourceVer, prometheus.GaugeValue, float64(src.Version), src.Name, role)
+			ch <- prometheus.MustNewConstMetric(sourceServes, prometheus.GaugeValue, bool01(src.Serving), src.Name, role)
+		}
 	}
 	p, ok := c.store.(data.Pooled)
 	if !ok {
@@ -238,3 +257,10 @@ func (o *outageLog) available(ctx context.Context) {
 
 // up reports whether the store is taken to be reachable.
 func (o *outageLog) up() bool { return !o.down.Load() }
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

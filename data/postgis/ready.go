@@ -8,8 +8,9 @@ import (
 )
 
 var (
-	_ data.Readiness = (*Store)(nil)
-	_ data.Pooled    = (*Store)(nil)
+	_ data.Readiness  = (*Store)(nil)
+	_ data.Pooled     = (*Store)(nil)
+	_ data.ReadRouted = (*Store)(nil)
 )
 
 // Ready checks, on the health connection, that the database answers and

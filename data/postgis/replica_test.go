@@ -322,6 +322,11 @@ func TestReplicaDownAndBack(t *testing.T) {
 	rd := r.startReaders(t, stop)
 	r.replica.Stop()
 	r.waitFor(t, "the replica is left out", func() bool { return !source(r.store, false).Up && serving(r.store) == r.primary.URL })
+	name := strings.TrimSuffix(strings.TrimPrefix(r.replica.URL, "postgres://labmap@"), "/labmap?sslmode=disable")
+	if m := string(get(t, r.srv.URL+"/metrics")); !strings.Contains(m, `labmap_db_read_source_up{role="replica",source="`+name+`"} 0`) ||
+		!strings.Contains(m, `labmap_db_read_source_serving{role="primary"`) {
+		t.Errorf("/metrics does not show the replica down:\n%s", m)
+	}
 	r.replica.Start()
 	r.waitFor(t, "reads are back on the replica", func() bool { return source(r.store, false).Up && serving(r.store) == r.replica.URL })
 	r.waitFor(t, "readers answered after the replica came back", func() bool {
