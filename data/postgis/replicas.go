@@ -31,10 +31,10 @@ type readSource struct {
 // store already serves: reading it would go back in time.
 var errBehind = errors.New("read source is behind the served dataset version")
 
-// fastPoll is how often replicas are polled while the primary has a version
-// the served replica has not replayed yet: a replica usually replays an
-// import within milliseconds of its commit.
-const fastPoll = 25 * time.Millisecond
+// defaultFastPoll is how often replicas are polled while the primary has a
+// version the served replica has not replayed yet: a replica usually
+// replays an import within milliseconds of its commit.
+const defaultFastPoll = 25 * time.Millisecond
 
 // openReplicas opens a pool per replica URL, named like the primary's.
 func openReplicas(ctx context.Context, urls []string, maxConns int32) ([]*readSource, error) {
@@ -174,7 +174,7 @@ func (s *Store) follow(ctx context.Context) {
 		s.pollSources(ctx)
 		wait := s.interval
 		if s.latest.Load() > s.version.Load() && !s.pick().primary {
-			wait = min(wait, fastPoll)
+			wait = min(wait, time.Duration(s.fastPoll.Load()))
 		}
 		select {
 		case <-ctx.Done():
@@ -221,11 +221,16 @@ func (s *Store) pollSources(ctx context.Context) {
 // heard records a version the primary has: from its NOTIFY or a poll. In
 // replica mode it is the target the replicas are polled towards.
 func (s *Store) heard(v int64) {
-	for old := s.latest.Load(); v > old && !s.latest.CompareAndSwap(old, v); old = s.latest.Load() {
-	}
-	select {
-	case s.heardNew <- struct{}{}:
-	default:
+	for old := s.latest.Load(); v > old; old = s.latest.Load() {
+		if s.latest.CompareAndSwap(old, v) {
+			// Only a new version wakes the follower: a poll that heard
+			// what was known must not start another at once.
+			select {
+			case s.heardNew <- struct{}{}:
+			default:
+			}
+			return
+		}
 	}
 }
 

@@ -87,6 +87,7 @@ type Store struct {
 	latest       atomic.Int64
 	servedKnown  atomic.Bool
 	heardNew     chan struct{}
+	fastPoll     atomic.Int64 // nanoseconds; defaultFastPoll, tests may slow it
 	rounds       atomic.Pointer[roundsEntry]
 	outlineCache outlineCache
 	counts       countCache
@@ -151,6 +152,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, health: health, interval: opt.VersionInterval, k: opt.MinHouseholds, primary: opt.PrimaryOnly, log: opt.Log, stopped: make(chan struct{}),
 		replicas: replicas, primarySrc: &readSource{name: sourceName(url), pool: pool, primary: true}, heardNew: make(chan struct{}, 1)}
+	s.fastPoll.Store(int64(defaultFastPoll))
 	if s.k <= 0 {
 		s.k = data.DefaultMinHouseholds
 	}
