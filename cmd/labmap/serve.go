@@ -57,6 +57,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *minHouseholds < 1 {
 		return fmt.Errorf("--min-households: %d is below 1", *minHouseholds)
 	}
+	if len(replicaURLs) > 0 && *dbURL == "" {
+		return errors.New("--replica-url needs --database-url (the replicas are of the PostGIS primary)")
+	}
 
 	var store data.Store
 	if *dbURL != "" {
@@ -69,10 +72,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return err
-	}
-	if len(replicaURLs) > 0 && *dbURL == "" {
-		store.Close()
-		return errors.New("--replica-url needs --database-url (replicas are of the PostGIS store)")
 	}
 	defer store.Close()
 	st, _ := store.Status(ctx)

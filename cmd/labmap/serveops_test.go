@@ -21,6 +21,7 @@ func TestServeOpsFlags(t *testing.T) {
 		{[]string{"--queue-wait", "0s"}, "--queue-wait"},
 		{[]string{"--max-header-bytes", "100"}, "--max-header-bytes"},
 		{[]string{"--max-in-flight", "-2"}, "--max-in-flight"},
+		{[]string{"--replica-url", "postgres://127.0.0.1:1/labmap"}, "--replica-url"}, // without --database-url
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			err := runServe(context.Background(), tc.args, io.Discard, io.Discard)

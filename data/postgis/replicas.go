@@ -11,6 +11,7 @@ import (
 	"labmap/data"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -25,6 +26,7 @@ type readSource struct {
 	up       atomic.Bool
 	replayed atomic.Int64
 	seen     atomic.Bool // up once: the first answer is not a return
+	warned   atomic.Bool // said down before it was ever up
 }
 
 // errBehind says a read source's snapshot is older than the version the
@@ -96,9 +98,20 @@ func (s *Store) advance(v int64) {
 	}
 }
 
-// markDown takes a replica out of rotation, logging once on the way out.
+// recoveryConflict reports a hot standby's cancellation of a query that
+// conflicted with WAL replay (serialization failure or deadlock codes).
+func recoveryConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// markDown takes a replica out of rotation, logging once on the way out (or
+// once at start, for a replica that never answered).
 func (s *Store) markDown(src *readSource, err error) {
-	if !src.primary && src.up.CompareAndSwap(true, false) {
+	if src.primary {
+		return
+	}
+	if src.up.CompareAndSwap(true, false) || (!src.seen.Load() && !src.warned.Swap(true)) {
 		s.log.Warn("replica unavailable: reads go to another replica or the primary until it answers again", "replica", src.name, "err", err)
 	}
 }
@@ -131,7 +144,9 @@ func (s *Store) readReplicated(ctx context.Context, fn func(q querier) error) er
 		switch {
 		case err == nil || ctx.Err() != nil:
 			return err
-		case errors.Is(err, errBehind):
+		case errors.Is(err, errBehind), !src.primary && recoveryConflict(err):
+			// A standby cancels a read whose snapshot its replay of an
+			// import must overrun: the read is retried, on a newer snapshot.
 			continue
 		case errors.Is(err, data.ErrUnavailable):
 			s.markDown(src, err)
