@@ -215,3 +215,11 @@ func (c *Bounded[K, V]) SetJoinHook(hook func(K)) {
 	defer c.mu.Unlock()
 	c.joined = hook
 }
+
+// SetMaxBytes changes the bound on the cost held; it takes effect with the
+// next value put, which evicts the least recently used until it fits.
+func (c *Bounded[K, V]) SetMaxBytes(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.max = n
+}

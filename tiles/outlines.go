@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"labmap/cache"
 	"labmap/data"
 
 	"github.com/paulmach/orb"
@@ -20,7 +21,7 @@ const maxOutlineBytes = 256 << 20
 // outlineCache keeps, for one dataset version, the topology of the village,
 // district and zone outlines and their simplified world outlines per zoom:
 // the same few hundred areas appear in every tile of a zoom, and building
-// them is most of a cold tile's work. It is the tile cache's Bounded: each
+// them is most of a cold tile's work. It is a cache.Bounded, as the tile cache is: each
 // entry is built once however many tiles ask for it at the same time, a
 // build outlives the request that started it while others wait, and the
 // least recently used zooms go first when the bound is reached.
@@ -29,7 +30,7 @@ type outlineCache struct {
 
 	mu      sync.Mutex
 	version int64
-	entries *Bounded[int, *outlineEntry] // by zoom; topologyKey for the topology
+	entries *cache.Bounded[int, *outlineEntry] // by zoom; topologyKey for the topology
 }
 
 // topologyKey keys the topology among the zooms.
@@ -56,7 +57,7 @@ func (c *outlineCache) reset(version int64) {
 	if limit == 0 {
 		limit = maxOutlineBytes
 	}
-	c.version, c.entries = version, NewBounded[int](limit, (*outlineEntry).cost, 0)
+	c.version, c.entries = version, cache.NewBounded[int](limit, (*outlineEntry).cost, 0)
 }
 
 // world returns the simplified world outlines of every village, district

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"labmap/cache"
 	"labmap/data"
 )
 
@@ -79,7 +80,7 @@ func goTile(svc *Service, ctx context.Context, r Request) <-chan tileResult {
 func serviceWithJoins(g *gatedStore, cacheBytes int) (*Service, <-chan string) {
 	svc := NewService(g, cacheBytes)
 	joins := make(chan string, 8)
-	svc.cache.joined = func(k string) { joins <- k }
+	svc.cache.SetJoinHook(func(k string) { joins <- k })
 	return svc, joins
 }
 
@@ -199,7 +200,7 @@ func TestServiceCoalescing(t *testing.T) {
 	t.Run("a stuck render ends at the fill timeout", func(t *testing.T) {
 		g := newGatedStore(t)
 		svc := NewService(g, 1<<20)
-		svc.cache.timeout = time.Millisecond
+		svc.cache = cache.NewBounded[string](1<<20, (*Cached).size, time.Millisecond)
 		_, err := svc.Tile(context.Background(), gatedTile)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("stuck render: %v, want context.DeadlineExceeded", err)
@@ -214,16 +215,4 @@ func TestServiceCoalescing(t *testing.T) {
 		default:
 		}
 	})
-}
-
-func TestBoundedPanicIsAnError(t *testing.T) {
-	c := NewBounded[string](1<<10, func(int) int { return 8 }, 0)
-	_, err := c.GetOrFill(context.Background(), "k", func(context.Context) (int, error) { panic("boom") })
-	if err == nil {
-		t.Fatal("a panicking fill gave no error")
-	}
-	v, err := c.GetOrFill(context.Background(), "k", func(context.Context) (int, error) { return 7, nil })
-	if err != nil || v != 7 {
-		t.Fatalf("after a panic: %v, %v", v, err)
-	}
 }

@@ -210,9 +210,7 @@ func TestOutlineCacheBounded(t *testing.T) {
 	}
 	// One byte short of what is held: using z8 again makes z10 the least
 	// recently used zoom, the first to go when z14 comes in.
-	c.entries.mu.Lock()
-	c.entries.max = full - 1
-	c.entries.mu.Unlock()
+	c.entries.SetMaxBytes(full - 1)
 	if _, _, err := c.world(ctx, s, "", 8); err != nil {
 		t.Fatal(err)
 	}
