@@ -62,7 +62,8 @@ def finish():
 # The server: the built-in dataset on a free port. Its "listening" log line
 # is the signal that it is ready; stderr is drained afterwards so that the
 # request log never blocks it.
-server = subprocess.Popen([binary, "serve", "--addr", "127.0.0.1:0"],
+# A long queue wait: this checks what QGIS users see, not load shedding.
+server = subprocess.Popen([binary, "serve", "--addr", "127.0.0.1:0", "--queue-wait", "60s"],
                           stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
 base = None
 server_log = []

@@ -16,7 +16,9 @@ export const WAIT = Number(process.env.LABMAP_TEST_WAIT_MS || 90000);
 export function startServer(args = []) {
   if (!BIN || !existsSync(BIN)) throw new Error("LABMAP_BIN must name a built labmap binary (scripts/test sets it)");
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, ["serve", "--addr", "127.0.0.1:0", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    // A long queue wait: these tests check what users see, not load
+    // shedding, with Chromium and the server sharing the machine's cores.
+    const p = spawn(BIN, ["serve", "--addr", "127.0.0.1:0", "--queue-wait", "60s", ...args], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     p.stderr.on("data", (d) => {
       log += d;
