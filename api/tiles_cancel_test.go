@@ -1,49 +1,11 @@
 package api
 
 import (
-	"context"
-	"errors"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"labmap/data"
-	"labmap/data/memory"
-
-	"github.com/paulmach/orb/encoding/mvt"
 )
-
-// gatedTileStore holds every tile query at a gate the test opens, and
-// reports each Version call (one per tile request) so the test knows when
-// a request has reached the tile service. Region-wide queries pass through.
-type gatedTileStore struct {
-	data.Store
-	versions chan struct{}
-	entered  chan struct{}
-	gate     chan struct{}
-}
-
-func (g *gatedTileStore) Version(ctx context.Context) (int64, error) {
-	g.versions <- struct{}{}
-	return g.Store.Version(ctx)
-}
-
-func (g *gatedTileStore) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error) {
-	if q.Bound.Max[0]-q.Bound.Min[0] <= 90 {
-		g.entered <- struct{}{}
-		select {
-		case <-g.gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return g.Store.Areas(ctx, q)
-}
 
 // logLines is a log sink that keeps every line and offers each on lines.
 type logLines struct {
@@ -77,72 +39,5 @@ func await[T any](t *testing.T, what string, ch <-chan T) T {
 	case <-time.After(20 * time.Second): // a guard against hanging, not a synchronisation
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
-	}
-}
-
-// TestTileClientHangsUp: of two clients waiting for one tile, the first
-// hangs up. The second still gets the tile, and the first costs neither a
-// 500 nor an error in the log.
-func TestTileClientHangsUp(t *testing.T) {
-	mem, err := memory.New(testDataset(), memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gatedTileStore{Store: mem, versions: make(chan struct{}, 16), entered: make(chan struct{}, 16), gate: make(chan struct{})}
-	logs := &logLines{lines: make(chan string, 64)}
-	srv := httptest.NewServer(New(g, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Options{TileCacheBytes: 1 << 20}))
-	defer srv.Close()
-	url := srv.URL + kertijayanTile()
-
-	type result struct {
-		status int
-		body   []byte
-		err    error
-	}
-	get := func(ctx context.Context) <-chan result {
-		out := make(chan result, 1)
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
-			if err != nil {
-				out <- result{err: err}
-				return
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			out <- result{resp.StatusCode, b, err}
-		}()
-		return out
-	}
-
-	ctx1, cancel1 := context.WithCancel(context.Background())
-	defer cancel1()
-	first := get(ctx1)
-	await(t, "the first request to reach the tile service", g.versions)
-	await(t, "the render to start", g.entered)
-	second := get(context.Background())
-	await(t, "the second request to reach the tile service", g.versions)
-	cancel1()
-	if r := await(t, "the first client", first); !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("first client: status %d, err %v; want its own cancellation", r.status, r.err)
-	}
-	for line := await(t, "the server to notice the hang-up", logs.lines); !strings.Contains(line, "abandoned"); {
-		line = await(t, "the server to notice the hang-up", logs.lines)
-	}
-	close(g.gate)
-	r := await(t, "the second client", second)
-	if r.err != nil || r.status != http.StatusOK {
-		t.Fatalf("second client, still connected: status %d, err %v, body %.200s", r.status, r.err, r.body)
-	}
-	layers, err := mvt.Unmarshal(r.body)
-	if err != nil || len(layers) != 2 || len(layers[0].Features) == 0 {
-		t.Fatalf("second client's tile: %d layers, err %v", len(layers), err)
-	}
-	all := logs.String()
-	if strings.Contains(all, "level=ERROR") || strings.Contains(all, "status=500") {
-		t.Errorf("a client hanging up was logged as a failure:\n%s", all)
-	}
-	if !strings.Contains(all, "status=499") {
-		t.Errorf("request log does not show the hang-up as 499:\n%s", all)
 	}
 }
