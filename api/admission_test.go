@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"io"
+	"labmap/api/internal/testsignal"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -55,9 +56,9 @@ func TestAdmission(t *testing.T) {
 	coldPath := "/tiles/villages/13/" + itoa(int(cold.X)) + "/" + itoa(int(cold.Y)) + ".mvt"
 
 	first := async("/api/stats?level=village")
-	await(t, "the first request to hold the slot", g.entered)
+	testsignal.Await(t, "the first request to hold the slot", g.entered)
 	second := async("/api/stats?level=district")
-	await(t, "the second request to queue", waiting)
+	testsignal.Await(t, "the second request to queue", waiting)
 
 	busy(t, "a third request, queue full", get("/api/stats?level=zone"))
 	busy(t, "a tile to render, queue full", get(coldPath))
@@ -69,13 +70,13 @@ func TestAdmission(t *testing.T) {
 	}
 
 	expire <- time.Now() // the second request's wait runs out
-	busy(t, "the queued request after its wait", await(t, "the second request", second))
+	busy(t, "the queued request after its wait", testsignal.Await(t, "the second request", second))
 
 	third := async("/api/stats?level=district")
-	await(t, "the third request to queue", waiting)
+	testsignal.Await(t, "the third request to queue", waiting)
 	close(g.gate)
 	for _, c := range []<-chan *httptest.ResponseRecorder{first, third} {
-		if w := await(t, "an admitted request", c); w.Code != 200 {
+		if w := testsignal.Await(t, "an admitted request", c); w.Code != 200 {
 			t.Fatalf("admitted request: status %d: %s", w.Code, w.Body)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"labmap/api/internal/testsignal"
 	"labmap/data"
 	"labmap/data/memory"
 
@@ -48,7 +49,7 @@ func chainServer(t *testing.T, store data.Store, logs io.Writer, opt Options, ex
 }
 
 func TestRequestID(t *testing.T) {
-	logs := &logLines{lines: make(chan string, 64)}
+	logs := testsignal.NewLines(64)
 	_, h := chainServer(t, nil, logs, Options{}, nil)
 	generated := regexp.MustCompile(`^[0-9a-z]{1,13}$`)
 	for _, tc := range []struct {
@@ -110,7 +111,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
-	logs := &logLines{lines: make(chan string, 64)}
+	logs := testsignal.NewLines(64)
 	_, h := chainServer(t, nil, logs, Options{}, nil)
 	for _, tc := range []struct {
 		name, path, auth string
@@ -227,7 +228,7 @@ func TestPreflight(t *testing.T) {
 }
 
 func TestPanicRecovery(t *testing.T) {
-	logs := &logLines{lines: make(chan string, 64)}
+	logs := testsignal.NewLines(64)
 	afterWrite := make(chan struct{})
 	_, h := chainServer(t, nil, logs, Options{}, func(r *mux.Router) {
 		r.HandleFunc("/panic/before", func(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +333,7 @@ func (g *gatedStatsStore) Stats(ctx context.Context, q data.StatsQuery) ([]data.
 // complains of a superfluous WriteHeader.
 func TestClientGone(t *testing.T) {
 	g := newGatedStatsStore(t)
-	logs := &logLines{lines: make(chan string, 64)}
+	logs := testsignal.NewLines(64)
 	s, h := chainServer(t, g, logs, Options{}, nil)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
@@ -348,13 +349,13 @@ func TestClientGone(t *testing.T) {
 		}
 		done <- err
 	}()
-	await(t, "the request to reach the store", g.entered)
+	testsignal.Await(t, "the request to reach the store", g.entered)
 	cancel()
-	if err := await(t, "the client", done); !errors.Is(err, context.Canceled) {
+	if err := testsignal.Await(t, "the client", done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("client: %v, want its own cancellation", err)
 	}
-	for line := await(t, "the access log line", logs.lines); !strings.Contains(line, "msg=request "); {
-		line = await(t, "the access log line", logs.lines)
+	for line := testsignal.Await(t, "the access log line", logs.C); !strings.Contains(line, "msg=request "); {
+		line = testsignal.Await(t, "the access log line", logs.C)
 	}
 	all := logs.String()
 	if strings.Contains(all, "level=ERROR") || strings.Contains(all, "level=WARN") || strings.Contains(all, "status=500") || strings.Contains(all, "superfluous") {
@@ -370,7 +371,7 @@ func TestClientGone(t *testing.T) {
 // refusal is a 503 with Retry-After.
 func TestOutageLog(t *testing.T) {
 	g := newGatedStatsStore(t)
-	logs := &logLines{lines: make(chan string, 256)}
+	logs := testsignal.NewLines(256)
 	_, h := chainServer(t, g, logs, Options{}, nil)
 	get := func() *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
@@ -425,7 +426,7 @@ func readUntilClosed(t *testing.T, conn net.Conn) (int64, error) {
 		n, err = io.Copy(io.Discard, conn)
 		close(done)
 	}()
-	await(t, "the server to close the connection", done)
+	testsignal.Await(t, "the server to close the connection", done)
 	return n, err
 }
 
@@ -497,7 +498,7 @@ func TestConnLimits(t *testing.T) {
 		t.Run("client that does not read "+path, func(t *testing.T) {
 			conn := dial(t)
 			io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: labmap\r\n\r\n")
-			err := await(t, "the stream's write to fail", cut)
+			err := testsignal.Await(t, "the stream's write to fail", cut)
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Errorf("the stream ended with %v, want the write deadline", err)
 			}

@@ -12,11 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"labmap/api"
+	"labmap/api/internal/testsignal"
 	"labmap/data"
 
 	"github.com/paulmach/orb/encoding/mvt"
@@ -50,41 +49,6 @@ func (g *gatedTileStore) Areas(ctx context.Context, q data.AreaQuery) ([]data.Ar
 	return g.Store.Areas(ctx, q)
 }
 
-// logLines is a log sink that keeps every line and offers each on lines.
-type logLines struct {
-	mu    sync.Mutex
-	all   []string
-	lines chan string
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	l.all = append(l.all, string(p))
-	l.mu.Unlock()
-	select {
-	case l.lines <- string(p):
-	default:
-	}
-	return len(p), nil
-}
-
-func (l *logLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.all, "")
-}
-
-func await[T any](t *testing.T, what string, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(20 * time.Second): // a guard against hanging, not a synchronisation
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 // TileClientHangsUp: of two clients waiting for one tile (path, a tile
 // with features of the store's dataset), the first hangs up. The second
 // still gets the tile, and the first costs neither a 500 nor an error in
@@ -92,7 +56,7 @@ func await[T any](t *testing.T, what string, ch <-chan T) T {
 func TileClientHangsUp(t *testing.T, store data.Store, path string) {
 	t.Helper()
 	g := &gatedTileStore{Store: store, versions: make(chan struct{}, 16), entered: make(chan struct{}, 16), gate: make(chan struct{})}
-	logs := &logLines{lines: make(chan string, 64)}
+	logs := testsignal.NewLines(64)
 	srv := httptest.NewServer(api.New(g, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), api.Options{TileCacheBytes: 1 << 20}))
 	defer srv.Close()
 	url := srv.URL + path
@@ -121,19 +85,19 @@ func TileClientHangsUp(t *testing.T, store data.Store, path string) {
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	defer cancel1()
 	first := get(ctx1)
-	await(t, "the first request to reach the tile service", g.versions)
-	await(t, "the render to start", g.entered)
+	testsignal.Await(t, "the first request to reach the tile service", g.versions)
+	testsignal.Await(t, "the render to start", g.entered)
 	second := get(context.Background())
-	await(t, "the second request to reach the tile service", g.versions)
+	testsignal.Await(t, "the second request to reach the tile service", g.versions)
 	cancel1()
-	if r := await(t, "the first client", first); !errors.Is(r.err, context.Canceled) {
+	if r := testsignal.Await(t, "the first client", first); !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("first client: status %d, err %v; want its own cancellation", r.status, r.err)
 	}
-	for line := await(t, "the server to notice the hang-up", logs.lines); !strings.Contains(line, "abandoned"); {
-		line = await(t, "the server to notice the hang-up", logs.lines)
+	for line := testsignal.Await(t, "the server to notice the hang-up", logs.C); !strings.Contains(line, "abandoned"); {
+		line = testsignal.Await(t, "the server to notice the hang-up", logs.C)
 	}
 	close(g.gate)
-	r := await(t, "the second client", second)
+	r := testsignal.Await(t, "the second client", second)
 	if r.err != nil || r.status != http.StatusOK {
 		t.Fatalf("second client, still connected: status %d, err %v, body %.200s", r.status, r.err, r.body)
 	}
