@@ -108,3 +108,25 @@ export function renderedColors(page, layer) {
     return out;
   }, layer);
 }
+
+/** colours counts the map canvas's pixels by colour, ignoring the sea. */
+export async function colours(page) {
+  return page.evaluate(() => {
+    const src = window.__labmap.map.getCanvas();
+    const c = document.createElement("canvas");
+    c.width = src.width; c.height = src.height;
+    const g = c.getContext("2d");
+    g.drawImage(src, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const hist = {};
+    let painted = 0;
+    for (let i = 0; i < d.length; i += 16) {
+      const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
+      if (Math.abs(r - 0xb9) + Math.abs(gg - 0xd3) + Math.abs(b - 0xe6) < 6) continue;
+      painted++;
+      const k = `${r >> 4},${gg >> 4},${b >> 4}`;
+      hist[k] = (hist[k] || 0) + 1;
+    }
+    return { painted, total: d.length / 16, hist };
+  });
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BIN, launch, rendered, renders, waitFor } from "./harness.mjs";
+import { BIN, launch, rendered, renders, waitFor, colours } from "./harness.mjs";
 
 const ZONE = "urban-kertijayan";
 const MAX_PACK_BYTES = 20 * 1024 * 1024;
@@ -62,27 +62,10 @@ test("opened from file:// with the network off, the map draws, shows the figures
   await rendered(page, 0, "the first render of the pack");
 
   // Drawn: painted pixels beside the sea, in at least five colours.
-  const c = await page.evaluate(() => {
-    const src = window.__labmap.map.getCanvas();
-    const cv = document.createElement("canvas");
-    cv.width = src.width; cv.height = src.height;
-    const g = cv.getContext("2d");
-    g.drawImage(src, 0, 0);
-    const d = g.getImageData(0, 0, cv.width, cv.height).data;
-    const hist = {};
-    let painted = 0;
-    for (let i = 0; i < d.length; i += 16) {
-      const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
-      if (Math.abs(r - 0xb9) + Math.abs(gg - 0xd3) + Math.abs(b - 0xe6) < 6) continue;
-      painted++;
-      const k = `${r >> 4},${gg >> 4},${b >> 4}`;
-      hist[k] = (hist[k] || 0) + 1;
-    }
-    return { painted, total: d.length / 16, hist };
-  });
-  const colours = Object.values(c.hist).filter((n) => n >= 20).length;
+  const c = await colours(page);
+  const kinds = Object.values(c.hist).filter((n) => n >= 20).length;
   assert.ok(c.painted / c.total > 0.15, `only ${c.painted} of ${c.total} sampled pixels are painted`);
-  assert.ok(colours >= 5, `the map has ${colours} colours (${JSON.stringify(c.hist)})`);
+  assert.ok(kinds >= 5, `the map has ${kinds} colours (${JSON.stringify(c.hist)})`);
   const villages = await page.evaluate(() => window.__labmap.map.queryRenderedFeatures({ layers: ["villages-fill"] }).length);
   assert.ok(villages > 0, "no village is drawn coloured");
   // Labels need glyphs, which come from the pack too.

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { statSync, readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
-import { startServer, launch, openMap, rendered, renders, waitFor, renderedColors, OUT, WAIT } from "./harness.mjs";
+import { startServer, launch, openMap, rendered, renders, waitFor, renderedColors, OUT, WAIT, colours } from "./harness.mjs";
 
 let server, base, browser;
 const CI = process.env.CI === "true";
@@ -24,27 +24,6 @@ after(async () => {
 
 const api = async (path) => (await fetch(base + path)).json();
 
-// colours counts the map canvas's pixels by colour, ignoring the sea.
-async function colours(page) {
-  return page.evaluate(() => {
-    const src = window.__labmap.map.getCanvas();
-    const c = document.createElement("canvas");
-    c.width = src.width; c.height = src.height;
-    const g = c.getContext("2d");
-    g.drawImage(src, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    const hist = {};
-    let painted = 0;
-    for (let i = 0; i < d.length; i += 16) {
-      const [r, gg, b] = [d[i], d[i + 1], d[i + 2]];
-      if (Math.abs(r - 0xb9) + Math.abs(gg - 0xd3) + Math.abs(b - 0xe6) < 6) continue;
-      painted++;
-      const k = `${r >> 4},${gg >> 4},${b >> 4}`;
-      hist[k] = (hist[k] || 0) + 1;
-    }
-    return { painted, total: d.length / 16, hist };
-  });
-}
 
 function distance(a, b) {
   const keys = new Set([...Object.keys(a.hist), ...Object.keys(b.hist)]);
