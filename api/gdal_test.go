@@ -20,21 +20,8 @@ import (
 	"labmap/data"
 	"labmap/data/demo"
 	"labmap/data/memory"
+	"labmap/internal/tooltest"
 )
-
-// requireTool fails in CI, where a skipped client test would prove nothing,
-// and skips loudly elsewhere.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (scripts/test installs gdal-bin)", name)
-		}
-		t.Skipf("SKIPPING: %s is not installed (apt-get install gdal-bin, or run scripts/test)", name)
-	}
-	return p
-}
 
 // regencyStore is the default dataset's size (30,000 households a round):
 // more than 10,000 res-10 hexagons, so more than one page at the maximum
@@ -180,8 +167,8 @@ func checkFigures(t *testing.T, rows []map[string]string, want []data.AreaStats)
 // count, and ogr2ogr with GDAL's default paging (10 a page) copies every
 // res-10 hexagon with every rate Real and equal to the server's.
 func TestGDALClient(t *testing.T) {
-	ogrinfo := requireTool(t, "ogrinfo")
-	ogr2ogr := requireTool(t, "ogr2ogr")
+	ogrinfo := tooltest.Require(t, "ogrinfo", "gdal-bin")
+	ogr2ogr := tooltest.Require(t, "ogr2ogr", "gdal-bin")
 	srv := regencyServer(t)
 	store, _ := regencyStore()
 
@@ -224,7 +211,7 @@ func TestGDALClient(t *testing.T) {
 // every items request after the first sample), and the copy must hold
 // exactly the areas the store selects, with their figures.
 func TestGDALWhere(t *testing.T) {
-	ogr2ogr := requireTool(t, "ogr2ogr")
+	ogr2ogr := tooltest.Require(t, "ogr2ogr", "gdal-bin")
 	store, err := regencyStore()
 	if err != nil {
 		t.Fatal(err)

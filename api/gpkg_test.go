@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"labmap/data"
+	"labmap/internal/tooltest"
 )
 
 // download GETs a GeoPackage and saves it, checking the download headers.
@@ -186,7 +187,7 @@ func TestGeoPackageItems(t *testing.T) {
 		t.Fatalf("rounds %v, %v", rounds, err)
 	}
 	baseline := string(rounds[0].Round)
-	ogrinfo := requireTool(t, "ogrinfo")
+	ogrinfo := tooltest.Require(t, "ogrinfo", "gdal-bin")
 	for _, tc := range []struct {
 		name, collection, query string
 		accept                  string

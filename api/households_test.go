@@ -19,6 +19,7 @@ import (
 	"labmap/api/auth"
 	"labmap/data"
 	"labmap/data/memory"
+	"labmap/internal/tooltest"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -235,7 +236,7 @@ func TestHouseholdsForStaff(t *testing.T) {
 	t.Run("geopackage", func(t *testing.T) {
 		// GDAL reads the file as a point layer holding the staff's page:
 		// every household of the grant with its name and typed fields.
-		ogrinfo := requireTool(t, "ogrinfo")
+		ogrinfo := tooltest.Require(t, "ogrinfo", "gdal-bin")
 		w := f.get(t, "staff", "/collections/households/items?f=gpkg")
 		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != mediaGeoPackage {
 			t.Fatalf("status %d, %s: %.200s", w.Code, w.Header().Get("Content-Type"), w.Body)

@@ -14,22 +14,11 @@ import (
 	"testing"
 
 	"labmap/data"
+	"labmap/internal/tooltest"
 	"labmap/report"
 
 	"github.com/paulmach/orb"
 )
-
-// needPoppler finds a poppler-utils tool: missing, the test skips, loudly,
-// except in CI, where it fails.
-func needPoppler(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (poppler-utils); scripts/test installs it", name)
-		}
-		t.Skipf("SKIP: %s is not installed (apt-get install poppler-utils)", name)
-	}
-}
 
 func reportGet(t *testing.T, url string, wantStatus int) (*http.Response, []byte) {
 	t.Helper()
@@ -52,8 +41,8 @@ func reportGet(t *testing.T, url string, wantStatus int) (*http.Response, []byte
 // zone's name, the round in words and every key figure, at the baseline and
 // the latest round, as /api/stats publishes it and the map writes it.
 func TestReportPDFFigures(t *testing.T) {
-	needPoppler(t, "pdftotext")
-	needPoppler(t, "pdfinfo")
+	tooltest.Require(t, "pdftotext", "poppler-utils")
+	tooltest.Require(t, "pdfinfo", "poppler-utils")
 	srv, _ := newTestServer(t)
 	for _, tc := range []struct{ lang, round string }{{"id", "Juni 2019"}, {"en", "June 2019"}} {
 		t.Run(tc.lang, func(t *testing.T) {

@@ -2,25 +2,19 @@ package report
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"labmap/data"
+	"labmap/internal/tooltest"
 )
 
 // TestFormatLikeTheWebMap formats figures, changes and rounds in Go and with
 // the web map's own functions (api/web/src/i18n.js, in Node), and wants the
 // same strings: ties, grouping, signs and both languages included.
 func TestFormatLikeTheWebMap(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node is not installed; the web map's build needs it too")
-		}
-		t.Skip("SKIP: node is not installed")
-	}
+	node := tooltest.Require(t, "node", "nodejs")
 	type tcase struct {
 		Kind  string  `json:"kind"` // number, delta or round
 		V     float64 `json:"v"`

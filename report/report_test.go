@@ -17,25 +17,12 @@ import (
 	"labmap/data"
 	"labmap/data/demo"
 	"labmap/data/memory"
+	"labmap/internal/tooltest"
 	"labmap/tiles"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
-
-// needTool finds a command-line tool the test reads reports with: missing,
-// the test skips, loudly, except in CI, where it fails.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (poppler-utils); scripts/test installs it", name)
-		}
-		t.Skipf("SKIP: %s is not installed (apt-get install poppler-utils)", name)
-	}
-	return path
-}
 
 func square(lon, lat, size float64) orb.MultiPolygon {
 	return orb.MultiPolygon{{{{lon, lat}, {lon + size, lat}, {lon + size, lat + size}, {lon, lat + size}, {lon, lat}}}}
@@ -221,7 +208,7 @@ func TestPNGMap(t *testing.T) {
 // pdfText is pdftotext's reading of the PDF, layout kept.
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
-	needTool(t, "pdftotext")
+	tooltest.Require(t, "pdftotext", "poppler-utils")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "r.pdf")
 	if err := os.WriteFile(in, pdf, 0o644); err != nil {
@@ -237,8 +224,8 @@ func pdfText(t *testing.T, pdf []byte) string {
 func TestPDF(t *testing.T) {
 	ctx := context.Background()
 	store := fixture(t)
-	needTool(t, "pdfinfo")
-	needTool(t, "pdftoppm")
+	tooltest.Require(t, "pdfinfo", "poppler-utils")
+	tooltest.Require(t, "pdftoppm", "poppler-utils")
 	for _, tc := range []struct {
 		name, zone, lang, place, round string
 	}{

@@ -25,6 +25,7 @@ import (
 	"labmap/data"
 	"labmap/data/demo"
 	"labmap/data/memory"
+	"labmap/internal/tooltest"
 	"labmap/tiles"
 	"labmap/tiles/archive"
 
@@ -52,19 +53,6 @@ func store(t *testing.T) *memory.Store {
 	return s
 }
 
-// requireTool fails in CI, where a skipped client test would prove nothing.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (scripts/test installs gdal-bin)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func export(t *testing.T, layers string, area archive.Area, zmin, zmax int, newWriter func(archive.Metadata) archive.Writer) (archive.Plan, archive.Stats) {
 	t.Helper()
 	ctx := context.Background()
@@ -90,7 +78,7 @@ func export(t *testing.T, layers string, area archive.Area, zmin, zmax int, newW
 // driver must see the layers and the zoom range as vector tiles, and
 // GDAL's SQLite driver must count the tiles written, per zoom.
 func TestMBTilesGDAL(t *testing.T) {
-	ogrinfo := requireTool(t, "ogrinfo")
+	ogrinfo := tooltest.Require(t, "ogrinfo", "gdal-bin")
 	for _, tc := range []struct {
 		name       string
 		layers     string
