@@ -322,17 +322,7 @@ func (s *Server) householdsItems(w http.ResponseWriter, r *http.Request) error {
 
 // householdLinks are self, the CSV alternate and, after a full page, next.
 func householdLinks(r *http.Request, req *householdsRequest, page []data.Household) []link {
-	base := baseURL(r) + r.URL.Path
-	with := func(set map[string]string) string {
-		v := r.URL.Query()
-		for k, val := range set {
-			v.Set(k, val)
-		}
-		if len(v) == 0 {
-			return base
-		}
-		return base + "?" + v.Encode()
-	}
+	with := linkTo(r)
 	links := []link{
 		{with(nil), "self", mediaForFormat(req.format), "This page"},
 		{with(map[string]string{"f": "json"}), "alternate", mediaGeoJSON, "This page as GeoJSON"},

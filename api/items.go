@@ -285,15 +285,12 @@ func (s *Server) parseRound(r *http.Request, q *data.StatsQuery) error {
 	return badRequest("parameter datetime: no survey round in %q (rounds: %s)", dt, strings.Join(names, ", "))
 }
 
-// pageLinks builds self, alternate, next and prev links that carry every
-// other parameter of the request.
-func pageLinks(r *http.Request, req *itemsRequest, returned, matched int) []link {
+// linkTo returns a maker of links to the request's own URL (as the client
+// reached it) with some parameters set, or removed when given as "".
+func linkTo(r *http.Request) func(set map[string]string) string {
 	base := baseURL(r) + r.URL.Path
-	with := func(set map[string]string) string {
-		v := url.Values{}
-		for k, vs := range r.URL.Query() {
-			v[k] = vs
-		}
+	return func(set map[string]string) string {
+		v := r.URL.Query()
 		for k, val := range set {
 			if val == "" {
 				v.Del(k)
@@ -306,6 +303,12 @@ func pageLinks(r *http.Request, req *itemsRequest, returned, matched int) []link
 		}
 		return base + "?" + v.Encode()
 	}
+}
+
+// pageLinks builds self, alternate, next and prev links that carry every
+// other parameter of the request.
+func pageLinks(r *http.Request, req *itemsRequest, returned, matched int) []link {
+	with := linkTo(r)
 	links := []link{
 		{with(nil), "self", mediaForFormat(req.format), "This page"},
 		{with(map[string]string{"f": "json"}), "alternate", mediaGeoJSON, "This page as GeoJSON"},
