@@ -222,26 +222,30 @@ func Protect(rs *RoundSums, k int) (*Disclosure, error) {
 // for the query's resolution and zone; a nil Disclosure leaves the row as
 // the primary rule made it. It returns false when the row must
 // not be listed at all: a suppressed hexagon, whose cell alone would mark
-// where fewer than k households live. A caller entitled to unsuppressed
-// figures (the analyst role) skips Publish and builds rows with k = 0.
+// where fewer than k households live. For the analyst role the stores
+// build rows with k = 0 and publish them through a nil Disclosure.
 func (d *Disclosure) Publish(a *AreaStats, res int, zone string) bool {
-	if d == nil {
-		// Primary rule only (the stores' PrimaryOnly option), or the
-		// analyst's view, where nothing is suppressed.
-		return !a.Suppressed || d.ListsSuppressed(a.Level)
+	// A nil Disclosure is the primary rule alone (the stores' PrimaryOnly
+	// option) or the analyst's view, where nothing is suppressed.
+	if d != nil {
+		d.apply(a, d.extra[keyOf(a.Level, res, zone, a.Code)])
 	}
-	if m, ok := d.extra[keyOf(a.Level, res, zone, a.Code)]; ok {
-		if m&areaBit != 0 {
-			a.Suppressed, a.Households, a.Values = true, 0, nil
-		} else {
-			for i := range a.Values {
-				if d.p.withheld(i, m) {
-					a.Values[i] = Value{Withheld: true}
-				}
+	return !a.Suppressed || ListsSuppressed(a.Level)
+}
+
+// apply hides what mask m hides of a row (nothing for a zero mask: the
+// primary rule already made the row).
+func (d *Disclosure) apply(a *AreaStats, m uint32) {
+	switch {
+	case m&areaBit != 0:
+		a.Suppressed, a.Households, a.Values = true, 0, nil
+	case m != 0:
+		for i := range a.Values {
+			if d.p.withheld(i, m) {
+				a.Values[i] = Value{Withheld: true}
 			}
 		}
 	}
-	return !a.Suppressed || d.ListsSuppressed(a.Level)
 }
 
 // ListsSuppressed reports whether suppressed areas of level are listed
@@ -249,8 +253,8 @@ func (d *Disclosure) Publish(a *AreaStats, res int, zone string) bool {
 // their outlines are public and the public knows them to exist. A
 // suppressed hexagon is left out, since its cell alone would mark where
 // fewer than k households live; so a store that pages in SQL must leave
-// the same rows out there. It holds for a nil Disclosure too.
-func (d *Disclosure) ListsSuppressed(level Level) bool {
+// the same rows out there. It is the same for every audience and round.
+func ListsSuppressed(level Level) bool {
 	return level != LevelHexagon
 }
 

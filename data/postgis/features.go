@@ -14,10 +14,10 @@ import (
 
 var _ data.FeatureStore = (*Store)(nil)
 
-// suppressedSQL is true for a row the disclosure rule suppresses: fewer
-// than k households, or hidden by complementary suppression.
-func suppressedSQL(k int, hid hiddenParams) string {
-	return "(NOT (a.m_households >= " + strconv.Itoa(k) + " AND a.code NOT IN (SELECT unnest(" + hid.areas + "::text[]))))"
+// publishedSQL is true for a row the disclosure rule publishes: at least
+// k households and not hidden by complementary suppression.
+func publishedSQL(k int, hid hiddenParams) string {
+	return "(a.m_households >= " + strconv.Itoa(k) + " AND a.code NOT IN (SELECT unnest(" + hid.areas + "::text[])))"
 }
 
 // queryableSQL is the SQL expression of a queryable over the aggregate row
@@ -28,14 +28,14 @@ func suppressedSQL(k int, hid hiddenParams) string {
 // hides (see hiddenParams).
 func queryableSQL(level data.Level, name string, k int, hid hiddenParams) (string, bool) {
 	ks := strconv.Itoa(k)
-	published := "(a.m_households >= " + ks + " AND a.code NOT IN (SELECT unnest(" + hid.areas + "::text[])))"
+	published := publishedSQL(k, hid)
 	switch name {
 	case "code":
 		return "a.code", true
 	case "name":
 		return "a.name", true
 	case "suppressed":
-		return suppressedSQL(k, hid), true
+		return "(NOT " + published + ")", true
 	case "district_code":
 		return "a.district_code", level == data.LevelVillage
 	case "kind":
@@ -160,8 +160,8 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		// Both lists are named in every query, so their types are known
 		// even when no filter or sort key reads them.
 		where := filter + " AND cardinality(" + hid.areas + "::text[]) + cardinality(" + hid.withheld + "::text[]) >= 0"
-		if !disc.ListsSuppressed(q.Level) {
-			where += " AND NOT " + suppressedSQL(k, hid)
+		if !data.ListsSuppressed(q.Level) {
+			where += " AND " + publishedSQL(k, hid)
 		}
 		if q.Bound != nil {
 			n := len(args)
