@@ -25,18 +25,7 @@ import (
 // memory store that serves households.
 func householdStores(t *testing.T) (*memory.StaffStore, *postgis.Store, string) {
 	t.Helper()
-	f := files(t)
-	url := migrated(t)
-	importFiles(t, url, f)
-	pg := openStore(t, url)
-	ds, err := data.LoadFiles(context.Background(), f, data.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, err := memory.New(ds, memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mem, ds, pg, url := loadedStores(t)
 	return memory.WithHouseholds(mem, ds, quiet), pg, url
 }
 

@@ -655,9 +655,9 @@ func TestImportNotifies(t *testing.T) {
 	}
 }
 
-// bothStores loads the demo files into a fresh PostGIS and into memory, and
-// serves each through the API; the servers stop when the test ends.
-func bothStores(t *testing.T) (*memory.Store, *postgis.Store, *httptest.Server, *httptest.Server) {
+// loadedStores loads the demo files into a fresh PostGIS (at url) and into
+// memory.
+func loadedStores(t *testing.T) (*memory.Store, data.Dataset, *postgis.Store, string) {
 	t.Helper()
 	f := files(t)
 	url := migrated(t)
@@ -671,6 +671,14 @@ func bothStores(t *testing.T) (*memory.Store, *postgis.Store, *httptest.Server, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mem, ds, pg, url
+}
+
+// bothStores loads the demo files into a fresh PostGIS and into memory, and
+// serves each through the API; the servers stop when the test ends.
+func bothStores(t *testing.T) (*memory.Store, *postgis.Store, *httptest.Server, *httptest.Server) {
+	t.Helper()
+	mem, _, pg, _ := loadedStores(t)
 	memAPI := httptest.NewServer(api.New(mem, quiet, api.Options{}))
 	t.Cleanup(memAPI.Close)
 	pgAPI := httptest.NewServer(api.New(pg, quiet, api.Options{}))
