@@ -14,6 +14,21 @@ import (
 	"labmap/data/postgis/pgtest"
 )
 
+// serveStopped stops the cluster, opens a store on it (which must succeed
+// with the database down) and serves it; both end with the test.
+func serveStopped(t *testing.T, cl *pgtest.Cluster) *httptest.Server {
+	t.Helper()
+	cl.Stop()
+	store, err := postgis.Open(context.Background(), cl.URL, postgis.Options{Log: quiet})
+	if err != nil {
+		t.Fatalf("Open must succeed while the database is down: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv := httptest.NewServer(api.New(store, quiet, api.Options{}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestOutage runs a server over a PostgreSQL cluster of the test's own, cuts
 // the database away twice (before the server starts, and while it runs),
 // and requires 503 JSON while it is gone and recovery without a restart.
@@ -25,14 +40,7 @@ func TestOutage(t *testing.T) {
 	}
 	importFiles(t, cl.URL, files(t))
 
-	cl.Stop()
-	store, err := postgis.Open(ctx, cl.URL, postgis.Options{Log: quiet})
-	if err != nil {
-		t.Fatalf("Open must succeed while the database is down: %v", err)
-	}
-	defer store.Close()
-	srv := httptest.NewServer(api.New(store, quiet, api.Options{}))
-	defer srv.Close()
+	srv := serveStopped(t, cl)
 
 	expectDown := func(when string) {
 		t.Helper()

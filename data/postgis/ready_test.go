@@ -42,14 +42,7 @@ func TestReadyzSchemaAndOutage(t *testing.T) {
 	if _, err := postgis.MigrateTo(ctx, cl.URL, quiet, postgis.SchemaVersion()-1); err != nil {
 		t.Fatal(err)
 	}
-	cl.Stop()
-	store, err := postgis.Open(ctx, cl.URL, postgis.Options{Log: quiet})
-	if err != nil {
-		t.Fatalf("Open must succeed while the database is down: %v", err)
-	}
-	defer store.Close()
-	srv := httptest.NewServer(api.New(store, quiet, api.Options{}))
-	defer srv.Close()
+	srv := serveStopped(t, cl)
 
 	alive := func(when string) {
 		t.Helper()
