@@ -3,7 +3,7 @@ package api
 import (
 	"encoding/json"
 	"io"
-	"labmap/api/internal/testsignal"
+	"labmap/internal/testsignal"
 	"net/http"
 	"net/http/httptest"
 	"runtime"

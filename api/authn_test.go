@@ -11,39 +11,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"labmap/api/auth"
 	"labmap/api/auth/authtest"
 	"labmap/data/memory"
+	"labmap/internal/testsignal"
 )
-
-// syncBuffer is a log sink the handler and the test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // authFixture is a server over the test dataset whose tokens live in a
 // demo tokens file, with one token per role and the bad kinds.
 type authFixture struct {
 	h     http.Handler
 	clock *authtest.Clock
-	log   *syncBuffer
+	log   *testsignal.Lines
 	tok   map[string]string // by case name
 }
 
@@ -54,7 +36,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &authFixture{clock: clock, log: &syncBuffer{}, tok: map[string]string{}}
+	f := &authFixture{clock: clock, log: &testsignal.Lines{}, tok: map[string]string{}}
 	ctx := context.Background()
 	mk := func(key string, req auth.CreateRequest) {
 		req.Name = key

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"labmap/api/internal/testsignal"
 	"labmap/data"
 	"labmap/data/memory"
+	"labmap/internal/testsignal"
 
 	"github.com/gorilla/mux"
 )

@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"labmap/api"
-	"labmap/api/internal/testsignal"
 	"labmap/data"
+	"labmap/internal/testsignal"
 
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"labmap/data/postgis/pgtest"
+	"labmap/internal/testsignal"
 )
 
 // TestMigrateImportCommands drives the database subcommands the way a user
@@ -17,7 +18,7 @@ func TestMigrateImportCommands(t *testing.T) {
 	ctx := context.Background()
 	runOK := func(args ...string) string {
 		t.Helper()
-		var out, errb syncBuffer
+		var out, errb testsignal.Lines
 		if code := run(ctx, args, &out, &errb); code != 0 {
 			t.Fatalf("labmap %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
 		}
@@ -27,7 +28,7 @@ func TestMigrateImportCommands(t *testing.T) {
 	files := []string{"--households", filepath.Join(dir, "households.csv"), "--villages", filepath.Join(dir, "villages.geojson"),
 		"--zones", filepath.Join(dir, "zones.geojson"), "--districts", filepath.Join(dir, "districts.geojson")}
 
-	var out, errb syncBuffer
+	var out, errb testsignal.Lines
 	if code := run(ctx, append([]string{"import", "--database-url", url}, files...), &out, &errb); code != 1 ||
 		!strings.Contains(errb.String(), "labmap migrate") {
 		t.Fatalf("import before migrate: exit %d, %s", code, errb.String())

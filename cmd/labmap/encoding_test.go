@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"labmap/internal/testsignal"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,7 @@ func TestEncodingFlag(t *testing.T) {
 			if tc.env != "" {
 				t.Setenv("LABMAP_ENCODING", tc.env)
 			}
-			var out, errb syncBuffer
+			var out, errb testsignal.Lines
 			code := run(context.Background(), tc.args, &out, &errb)
 			all := out.String() + errb.String()
 			if code != tc.code || !strings.Contains(all, tc.mention) {

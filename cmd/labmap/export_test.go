@@ -16,6 +16,7 @@ import (
 
 	"labmap/api"
 	"labmap/data"
+	"labmap/internal/testsignal"
 )
 
 // exportRows reads a GeoPackage's villages-like table and its default style.
@@ -94,7 +95,7 @@ func TestExportCommand(t *testing.T) {
 			if tc.indicator != "" {
 				args = append(args, "--indicator", tc.indicator)
 			}
-			var stdout, stderr syncBuffer
+			var stdout, stderr testsignal.Lines
 			if code := run(ctx, args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
 			}
@@ -156,7 +157,7 @@ func TestExportErrors(t *testing.T) {
 		{"unknown indicator", append([]string{"export", "--out", out, "--indicator", "wealth"}, small...), 1, "parameter indicator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testsignal.Lines
 			code := run(context.Background(), tc.args, &stdout, &stderr)
 			if all := stdout.String() + stderr.String(); code != tc.code || !strings.Contains(all, tc.mention) {
 				t.Fatalf("exit %d, want %d; output does not mention %q:\n%s", code, tc.code, tc.mention, all)

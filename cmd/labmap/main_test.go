@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"labmap/internal/testsignal"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer lets the test read what a running command has logged so far.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestHelpAndErrors(t *testing.T) {
 	tests := []struct {
@@ -52,7 +33,7 @@ func TestHelpAndErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errb syncBuffer
+			var out, errb testsignal.Lines
 			code := run(context.Background(), tc.args, &out, &errb)
 			all := out.String() + errb.String()
 			if code != tc.code || !strings.Contains(all, tc.mention) {
@@ -64,7 +45,7 @@ func TestHelpAndErrors(t *testing.T) {
 
 func TestEnvFallback(t *testing.T) {
 	t.Setenv("LABMAP_MIN_HOUSEHOLDS", "0")
-	var out, errb syncBuffer
+	var out, errb testsignal.Lines
 	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "--min-households: 0") {
 		t.Fatalf("env fallback not applied: exit %d, %s", code, errb.String())
 	}
@@ -79,7 +60,7 @@ func TestEnvFallback(t *testing.T) {
 // SIGTERM does (by cancelling the context).
 func TestDemoThenServeFiles(t *testing.T) {
 	dir := t.TempDir()
-	var out, errb syncBuffer
+	var out, errb testsignal.Lines
 	if code := run(context.Background(), []string{"demo", "--households", "2000", "--seed", "7", "--out", dir}, &out, &errb); code != 0 {
 		t.Fatalf("demo exit %d: %s", code, errb.String())
 	}
@@ -90,7 +71,7 @@ func TestDemoThenServeFiles(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testsignal.Lines
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0",
@@ -151,7 +132,7 @@ func TestDemoThenServeFiles(t *testing.T) {
 func TestTilesSeed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs, out syncBuffer
+	var logs, out testsignal.Lines
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--demo-households", "1000"}, &out, &logs)
@@ -166,7 +147,7 @@ func TestTilesSeed(t *testing.T) {
 	if base == "" {
 		t.Fatalf("server did not start:\n%s", logs.String())
 	}
-	var sout, serr syncBuffer
+	var sout, serr testsignal.Lines
 	if code := run(ctx, []string{"tiles", "seed", "--server", base, "--layer", "villages,zones", "--zoom", "8-10"}, &sout, &serr); code != 0 {
 		t.Fatalf("seed exit %d: %s %s", code, sout.String(), serr.String())
 	}

@@ -20,6 +20,7 @@ import (
 
 	"labmap/data"
 	"labmap/data/postgis/pgtest"
+	"labmap/internal/testsignal"
 )
 
 // anotherRegency writes the real village boundaries of Kota Pekalongan (33.75,
@@ -93,7 +94,7 @@ func anotherRegency(t *testing.T, dir string, perVillage int) (villagesFile, hou
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, logs syncBuffer
+	var out, logs testsignal.Lines
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &out, &logs)
@@ -206,7 +207,7 @@ func TestAnotherRegency(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	ctx := context.Background()
 	for _, args := range [][]string{{"migrate", "--database-url", url}, append([]string{"import", "--quiet", "--database-url", url}, files...)} {
-		var out, errb syncBuffer
+		var out, errb testsignal.Lines
 		if code := run(ctx, args, &out, &errb); code != 0 {
 			t.Fatalf("labmap %s: exit %d\n%s%s", args[0], code, out.String(), errb.String())
 		}

@@ -2,7 +2,6 @@ package archive_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -289,7 +288,7 @@ func readPMTiles(t *testing.T, raw []byte) *pmtiles {
 	for i := range 4 {
 		a.bounds[i] = float64(int32(le.Uint32(raw[102+4*i:]))) / 1e7
 	}
-	meta := gunzip(t, raw[u(2):u(2)+u(3)])
+	meta := archive.Gunzip(t, raw[u(2):u(2)+u(3)])
 	if err := json.Unmarshal(meta, &a.metadata); err != nil {
 		t.Fatalf("metadata: %v", err)
 	}
@@ -297,7 +296,7 @@ func readPMTiles(t *testing.T, raw []byte) *pmtiles {
 }
 
 func (a *pmtiles) dir(t *testing.T, off, length uint64) []dirEntry {
-	raw := gunzip(t, a.raw[off:off+length])
+	raw := archive.Gunzip(t, a.raw[off:off+length])
 	r := bytes.NewReader(raw)
 	next := func() uint64 {
 		v, err := binary.ReadUvarint(r)
@@ -357,21 +356,8 @@ func (a *pmtiles) tile(t *testing.T, id uint64) ([]byte, bool) {
 		if id >= e.id+e.run {
 			return nil, false
 		}
-		return gunzip(t, a.raw[a.dataOff+e.off:a.dataOff+e.off+e.length]), true
+		return archive.Gunzip(t, a.raw[a.dataOff+e.off:a.dataOff+e.off+e.length]), true
 	}
 	t.Fatal("directories nest deeper than 4")
 	return nil, false
-}
-
-func gunzip(t *testing.T, b []byte) []byte {
-	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("gunzip: %v", err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("gunzip: %v", err)
-	}
-	return out
 }

@@ -7,6 +7,10 @@ import (
 	"testing"
 )
 
+// Gunzip is gunzip for the package's external tests.
+var Gunzip = gunzip
+
+// gunzip decompresses b, failing the test on an error.
 func gunzip(t *testing.T, b []byte) []byte {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(b))

@@ -1,7 +1,6 @@
-// Package testsignal holds what the HTTP tests wait on: a log sink that
+// Package testsignal holds what tests wait on: a log sink that
 // hands each line to the test as it is written, and a receive guarded
-// against hanging. It imports nothing of labmap, so both the api package's
-// own tests and api/apitest can use it.
+// against hanging. It imports nothing of labmap, so any test can use it.
 package testsignal
 
 import (
