@@ -27,6 +27,8 @@ type collection struct {
 func collections() []collection {
 	out := []collection{
 		{"zones", data.LevelZone, 0, data.Text{ID: "Zona laboratorium kemiskinan", EN: "Poverty lab zones"}},
+		{"provinces", data.LevelProvince, 0, data.Text{ID: "Provinsi", EN: "Provinces"}},
+		{"regencies", data.LevelRegency, 0, data.Text{ID: "Kabupaten dan kota", EN: "Regencies and cities (kabupaten and kota)"}},
 		{"districts", data.LevelDistrict, 0, data.Text{ID: "Kecamatan", EN: "Districts (kecamatan)"}},
 		{"villages", data.LevelVillage, 0, data.Text{ID: "Desa dan kelurahan", EN: "Villages (desa and kelurahan)"}},
 	}

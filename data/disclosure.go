@@ -159,7 +159,8 @@ func (p *protection) withheld(i int, m uint32) bool {
 }
 
 // AreaSums is one area's measure sums at a round, an input of Protect.
-// Parent is a village's district code; other levels leave it empty.
+// Parent is a village's district code and a regency's province code; other
+// levels leave it empty.
 type AreaSums struct {
 	Code   string
 	Parent string
@@ -171,7 +172,12 @@ type AreaSums struct {
 // resolution minus geo.MinRes; ZoneHexagons holds each zone's own hexagons
 // (its villages' households only), ZoneVillages each zone's village codes.
 type RoundSums struct {
-	Regency      AreaSums
+	// Total is the whole dataset: published as the province when the data
+	// lie in one, and the sum of the provinces otherwise, so it is a parent
+	// the public can always compute.
+	Total        AreaSums
+	Provinces    []AreaSums
+	Regencies    []AreaSums
 	Districts    []AreaSums
 	Villages     []AreaSums
 	Zones        []AreaSums
@@ -290,6 +296,9 @@ func (d *Disclosure) Hidden(level Level, res int, zone string) (areas []string, 
 	return areas, indicators
 }
 
+// levelTotal keys the whole dataset in the rule's graph; no row has it.
+const levelTotal Level = ""
+
 // keyOf is the key of a row: only hexagons differ by resolution and zone.
 func keyOf(level Level, res int, zone, code string) AreaKey {
 	if level != LevelHexagon {
@@ -377,7 +386,9 @@ func (g *graph) partitionOf(parent int32, children []int32, withRest bool) {
 }
 
 func (g *graph) build(rs *RoundSums) error {
-	regency := g.add(keyOf(LevelRegency, 0, "", rs.Regency.Code), rs.Regency)
+	total := g.add(AreaKey{Level: levelTotal}, rs.Total)
+	provinces := g.addAll(LevelProvince, 0, "", rs.Provinces)
+	regencies := g.addAll(LevelRegency, 0, "", rs.Regencies)
 	districts := g.addAll(LevelDistrict, 0, "", rs.Districts)
 	villages := g.addAll(LevelVillage, 0, "", rs.Villages)
 	zones := g.addAll(LevelZone, 0, "", rs.Zones)
@@ -397,11 +408,29 @@ func (g *graph) build(rs *RoundSums) error {
 		}
 	}
 
-	// The regency split every way it is published.
-	g.partitionOf(regency, districts, true)
-	g.partitionOf(regency, villages, true)
+	// The whole split into provinces and into hexagons, a province into its
+	// regencies, a regency into its districts and into its villages.
+	g.partitionOf(total, provinces, true)
 	for r := range hexes {
-		g.partitionOf(regency, hexes[r], true)
+		g.partitionOf(total, hexes[r], true)
+	}
+	byParent := func(children []int32, parentOf func(code string) string) map[string][]int32 {
+		m := map[string][]int32{}
+		for _, id := range children {
+			p := parentOf(g.nodes[id].key.Code)
+			m[p] = append(m[p], id)
+		}
+		return m
+	}
+	regenciesOf := byParent(regencies, ProvinceCodeOf)
+	for _, p := range provinces {
+		g.partitionOf(p, regenciesOf[g.nodes[p].key.Code], true)
+	}
+	districtsOf := byParent(districts, RegencyCodeOf)
+	villagesOf := byParent(villages, RegencyCodeOf)
+	for _, r := range regencies {
+		g.partitionOf(r, districtsOf[g.nodes[r].key.Code], true)
+		g.partitionOf(r, villagesOf[g.nodes[r].key.Code], true)
 	}
 	// A district into its villages.
 	districtOf := make(map[string]string, len(rs.Villages))

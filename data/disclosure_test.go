@@ -28,7 +28,9 @@ func oneDistrict(vs []village) *RoundSums {
 		rs.Villages = append(rs.Villages, AreaSums{Code: v.code, Parent: "33.26.01", Sums: sumsOf(v.households, v.ill, v.treated, v.disabled)})
 		hh, ill, tr, dis = hh+v.households, ill+v.ill, tr+v.treated, dis+v.disabled
 	}
-	rs.Regency = AreaSums{Code: "33.26", Sums: sumsOf(hh, ill, tr, dis)}
+	rs.Total = AreaSums{Code: "33", Sums: sumsOf(hh, ill, tr, dis)}
+	rs.Provinces = []AreaSums{{Code: "33", Sums: sumsOf(hh, ill, tr, dis)}}
+	rs.Regencies = []AreaSums{{Code: "33.26", Parent: "33", Sums: sumsOf(hh, ill, tr, dis)}}
 	rs.Districts = []AreaSums{{Code: "33.26.01", Sums: sumsOf(hh, ill, tr, dis)}}
 	return rs
 }

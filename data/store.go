@@ -15,6 +15,7 @@ type Level string
 
 // Aggregation levels.
 const (
+	LevelProvince Level = "province"
 	LevelRegency  Level = "regency"
 	LevelDistrict Level = "district"
 	LevelVillage  Level = "village"
@@ -23,7 +24,7 @@ const (
 )
 
 // Levels lists the levels /api/stats accepts.
-var Levels = []Level{LevelRegency, LevelDistrict, LevelVillage, LevelZone, LevelHexagon}
+var Levels = []Level{LevelProvince, LevelRegency, LevelDistrict, LevelVillage, LevelZone, LevelHexagon}
 
 // DefaultMinHouseholds is the suppression threshold k: areas with fewer
 // households show no figures.
@@ -37,9 +38,9 @@ var ErrInvalidQuery = errors.New("invalid query")
 // true, Households and Values carry nothing.
 type AreaStats struct {
 	Level      Level
-	Code       string // village/district code, zone id, H3 index in hex, or the regency code
+	Code       string // village/district/regency/province code, zone id, or H3 index in hex
 	Name       string
-	Parent     string // district code of a village, kind of a zone
+	Parent     string // district of a village, regency of a district, province of a regency, kind of a zone
 	Round      Round
 	Households int
 	Suppressed bool

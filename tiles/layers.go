@@ -26,6 +26,8 @@ var Layers = []Layer{
 	{"villages", data.LevelVillage, data.Text{ID: "Desa dan kelurahan", EN: "Villages (desa and kelurahan)"}},
 	{"districts", data.LevelDistrict, data.Text{ID: "Kecamatan", EN: "Districts (kecamatan)"}},
 	{"zones", data.LevelZone, data.Text{ID: "Zona laboratorium kemiskinan", EN: "Poverty lab zones"}},
+	{"regencies", data.LevelRegency, data.Text{ID: "Kabupaten dan kota", EN: "Regencies and cities (kabupaten and kota)"}},
+	{"provinces", data.LevelProvince, data.Text{ID: "Provinsi", EN: "Provinces"}},
 }
 
 // LayerByName finds a layer.

@@ -225,22 +225,9 @@ func (r *Regency) plan() *regencyPlan {
 		d.population += householdWeight(v)
 	}
 	return &regencyPlan{
-		region:    data.Region{Code: r.Code, Name: data.Text{ID: r.Name, EN: englishName(r.Name)}, Synthetic: true},
+		region:    data.Region{Code: r.Code, Name: data.Text{ID: r.Name, EN: data.EnglishName(r.Name)}, Synthetic: true},
 		districts: ds,
 	}
-}
-
-// englishName turns "Kabupaten Cilacap" into "Cilacap Regency" and "Kota
-// Semarang" into "Semarang City", as the regencies name themselves in
-// English.
-func englishName(name string) string {
-	switch {
-	case strings.HasPrefix(name, "Kabupaten "):
-		return strings.TrimPrefix(name, "Kabupaten ") + " Regency"
-	case strings.HasPrefix(name, "Kota "):
-		return strings.TrimPrefix(name, "Kota ") + " City"
-	}
-	return name
 }
 
 // MaxProvinceHouseholds bounds ProvinceOptions.Households: above Jawa

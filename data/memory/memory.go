@@ -81,7 +81,9 @@ func (a *acc) add(h *data.Household, m *[data.NumMeasures]int64) {
 
 // roundAggs holds every area's accumulator for one round.
 type roundAggs struct {
-	regency   acc
+	total     acc // the whole dataset, for the disclosure rule
+	provinces []acc
+	regencies []acc
 	districts []acc
 	villages  []acc
 	zones     []acc
@@ -94,6 +96,12 @@ type roundAggs struct {
 
 type state struct {
 	region      data.Region
+	provinces   []data.AdminArea
+	regencies   []data.AdminArea
+	// villageRegency and regencyProvince are positions in regencies and
+	// provinces.
+	villageRegency  []int
+	regencyProvince []int
 	villages    []data.Village
 	villageIdx  map[string]int
 	districts   []data.District
@@ -104,8 +112,8 @@ type state struct {
 	villageZones [][]int
 	// cells holds the outline of every H3 cell that has households.
 	cells map[uint64]*cellInfo
-	// bounds of villages, districts and zones, for map queries.
-	villageBounds, districtBounds, zoneBounds []orb.Bound
+	// bounds of every area with an outline, for map queries.
+	villageBounds, districtBounds, zoneBounds, regencyBounds, provinceBounds []orb.Bound
 	extent                                    orb.Bound
 	rounds                                    []data.RoundInfo
 	aggs                                      []roundAggs // indexed like rounds
@@ -130,9 +138,15 @@ func (st *state) disclosure(ri, k int) (*data.Disclosure, error) {
 	e.once.Do(func() {
 		ra := &st.aggs[ri]
 		rs := &data.RoundSums{
-			Regency:      data.AreaSums{Code: st.region.Code, Sums: &ra.regency.sums},
+			Total:        data.AreaSums{Sums: &ra.total.sums},
 			ZoneVillages: map[string][]string{},
 			ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{},
+		}
+		for i, p := range st.provinces {
+			rs.Provinces = append(rs.Provinces, data.AreaSums{Code: p.Code, Sums: &ra.provinces[i].sums})
+		}
+		for i, r := range st.regencies {
+			rs.Regencies = append(rs.Regencies, data.AreaSums{Code: r.Code, Parent: data.ProvinceCodeOf(r.Code), Sums: &ra.regencies[i].sums})
 		}
 		for i, d := range st.districts {
 			rs.Districts = append(rs.Districts, data.AreaSums{Code: d.Code, Sums: &ra.districts[i].sums})
@@ -197,8 +211,15 @@ func (s *Store) Replace(ds data.Dataset) error {
 }
 
 func build(ds data.Dataset) (*state, error) {
+	region := data.RegionOf(ds.Region, ds.Villages)
+	regencies, provinces, err := data.AdminAreas(region, ds.Districts)
+	if err != nil {
+		return nil, err
+	}
 	st := &state{
-		region:      data.RegionOf(ds.Region, ds.Villages),
+		region:      region,
+		regencies:   regencies,
+		provinces:   provinces,
 		villages:    ds.Villages,
 		villageIdx:  make(map[string]int, len(ds.Villages)),
 		districts:   ds.Districts,
@@ -206,8 +227,21 @@ func build(ds data.Dataset) (*state, error) {
 		zones:       ds.Zones,
 		zoneIdx:     make(map[string]int, len(ds.Zones)),
 	}
+	regencyIdx := make(map[string]int, len(regencies))
+	for i, r := range regencies {
+		regencyIdx[r.Code] = i
+		st.regencyProvince = append(st.regencyProvince, slices.IndexFunc(provinces, func(p data.AdminArea) bool {
+			return p.Code == data.ProvinceCodeOf(r.Code)
+		}))
+	}
+	st.villageRegency = make([]int, len(ds.Villages))
 	for i, v := range ds.Villages {
 		st.villageIdx[v.Code] = i
+		ri, ok := regencyIdx[data.RegencyCodeOf(v.DistrictCode)]
+		if !ok {
+			return nil, fmt.Errorf("village %s: its regency has no district in the dataset", v.Code)
+		}
+		st.villageRegency[i] = ri
 	}
 	for i, d := range ds.Districts {
 		st.districtIdx[d.Code] = i
@@ -240,6 +274,8 @@ func build(ds data.Dataset) (*state, error) {
 	cells := householdCells(ds.Households)
 	st.aggs = make([]roundAggs, len(rounds))
 	for i := range st.aggs {
+		st.aggs[i].provinces = make([]acc, len(provinces))
+		st.aggs[i].regencies = make([]acc, len(regencies))
 		st.aggs[i].districts = make([]acc, len(ds.Districts))
 		st.aggs[i].villages = make([]acc, len(ds.Villages))
 		st.aggs[i].zones = make([]acc, len(ds.Zones))
@@ -268,7 +304,9 @@ func build(ds data.Dataset) (*state, error) {
 		for mi := range data.Measures {
 			m[mi] = data.Measures[mi].Value(h)
 		}
-		ra.regency.add(h, &m)
+		ra.total.add(h, &m)
+		ra.regencies[st.villageRegency[vi]].add(h, &m)
+		ra.provinces[st.regencyProvince[st.villageRegency[vi]]].add(h, &m)
 		ra.villages[vi].add(h, &m)
 		if di, ok := st.districtIdx[st.villages[vi].DistrictCode]; ok {
 			ra.districts[di].add(h, &m)
@@ -289,6 +327,8 @@ func build(ds data.Dataset) (*state, error) {
 	st.villageBounds = bounds(len(ds.Villages), func(i int) orb.MultiPolygon { return ds.Villages[i].Geometry })
 	st.districtBounds = bounds(len(ds.Districts), func(i int) orb.MultiPolygon { return ds.Districts[i].Geometry })
 	st.zoneBounds = bounds(len(ds.Zones), func(i int) orb.MultiPolygon { return ds.Zones[i].Geometry })
+	st.regencyBounds = bounds(len(regencies), func(i int) orb.MultiPolygon { return regencies[i].Geometry })
+	st.provinceBounds = bounds(len(provinces), func(i int) orb.MultiPolygon { return provinces[i].Geometry })
 	for i, b := range st.villageBounds {
 		if i == 0 {
 			st.extent = b
@@ -504,17 +544,29 @@ func (s *Store) collectZones(ctx context.Context, q data.StatsQuery, bound *orb.
 		zones = append(zones, zone)
 	}
 	switch q.Level {
-	case data.LevelRegency:
-		emit(data.LevelRegency, st.region.Code, st.region.Name.ID, "", &ra.regency, nil, orb.Bound{})
-	case data.LevelDistrict:
-		districtZones := map[string][]int{}
-		for vi, zs := range st.villageZones {
-			districtZones[st.villages[vi].DistrictCode] = append(districtZones[st.villages[vi].DistrictCode], zs...)
+	case data.LevelProvince, data.LevelRegency:
+		areas, accs, bounds, parentOf := st.provinces, ra.provinces, st.provinceBounds, func(string) string { return "" }
+		if q.Level == data.LevelRegency {
+			areas, accs, bounds, parentOf = st.regencies, ra.regencies, st.regencyBounds, data.ProvinceCodeOf
 		}
+		areaZones := st.zonesBy(func(v *data.Village) string {
+			if q.Level == data.LevelRegency {
+				return data.RegencyCodeOf(v.Code)
+			}
+			return data.ProvinceCodeOf(v.Code)
+		})
+		for i, a := range areas {
+			if zi < 0 || slices.Contains(areaZones[a.Code], zi) {
+				zone, memberOf = firstZone(areaZones[a.Code]), zoneIDs(areaZones[a.Code])
+				emit(q.Level, a.Code, a.Name.ID, parentOf(a.Code), &accs[i], a.Geometry, bounds[i])
+			}
+		}
+	case data.LevelDistrict:
+		districtZones := st.zonesBy(func(v *data.Village) string { return v.DistrictCode })
 		for di, d := range st.districts {
 			if zi < 0 || slices.Contains(districtZones[d.Code], zi) {
 				zone, memberOf = firstZone(districtZones[d.Code]), zoneIDs(districtZones[d.Code])
-				emit(data.LevelDistrict, d.Code, d.Name, st.region.Code, &ra.districts[di], d.Geometry, st.districtBounds[di])
+				emit(data.LevelDistrict, d.Code, d.Name, data.RegencyCodeOf(d.Code), &ra.districts[di], d.Geometry, st.districtBounds[di])
 			}
 		}
 	case data.LevelVillage:
@@ -577,6 +629,17 @@ func (s *Store) collectZones(ctx context.Context, q data.StatsQuery, bound *orb.
 		sorted[i], sortedZones[i] = out[j], zones[j]
 	}
 	return sorted, sortedZones, nil
+}
+
+// zonesBy gathers the zone positions of the villages under each key of an
+// area above them (their district, regency or province).
+func (st *state) zonesBy(key func(v *data.Village) string) map[string][]int {
+	out := map[string][]int{}
+	for vi, zs := range st.villageZones {
+		k := key(&st.villages[vi])
+		out[k] = append(out[k], zs...)
+	}
+	return out
 }
 
 func (st *state) roundIndex(r data.Round) (int, error) {

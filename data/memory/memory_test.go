@@ -267,7 +267,7 @@ func TestStatsErrors(t *testing.T) {
 	for _, q := range []data.StatsQuery{
 		{Level: data.LevelVillage, Round: "2018-01-01"},
 		{Level: data.LevelVillage, Zone: "nowhere"},
-		{Level: "province"},
+		{Level: "kabupaten"},
 		{Level: data.LevelHexagon, Res: 11},
 	} {
 		if _, err := s.Stats(ctx, q); !errors.Is(err, data.ErrInvalidQuery) {

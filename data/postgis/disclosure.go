@@ -142,8 +142,18 @@ func (s *Store) protectRound(ctx context.Context, round data.Round) (*data.Discl
 			}
 			return rows.Err()
 		}
-		if err := read("SELECT a.code, "+sumCols+" FROM agg_regency a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Regency = data.AreaSums{Code: k[0], Sums: sums}
+		total := new([data.NumMeasures]int64)
+		rs.Total = data.AreaSums{Sums: total}
+		if err := read("SELECT a.code, "+sumCols+" FROM agg_provinces a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+			rs.Provinces = append(rs.Provinces, data.AreaSums{Code: k[0], Sums: sums})
+			for i := range sums {
+				total[i] += sums[i]
+			}
+		}); err != nil {
+			return err
+		}
+		if err := read("SELECT a.code, left(a.code, 2), "+sumCols+" FROM agg_regencies a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+			rs.Regencies = append(rs.Regencies, data.AreaSums{Code: k[0], Parent: k[1], Sums: sums})
 		}); err != nil {
 			return err
 		}

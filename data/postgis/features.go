@@ -50,6 +50,9 @@ func queryableSQL(level data.Level, name string, k int, hid hiddenParams) (strin
 		case data.LevelDistrict:
 			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code
 				WHERE v.district_code = a.code ORDER BY z.ord LIMIT 1)`, true
+		case data.LevelRegency, data.LevelProvince:
+			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
+				WHERE zv.village_code LIKE a.code || '.%' ORDER BY z.ord LIMIT 1)`, true
 		case data.LevelHexagon:
 			// The first zone, by zone order, with households in the cell at
 			// this round; the same whether a comes from agg_hexagons or
@@ -125,7 +128,7 @@ func addHidden(disc *data.Disclosure, q data.StatsQuery, args []any) (hiddenPara
 // cheap query on the same conditions.
 func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *data.Area) error) (int, error) {
 	table, keys, filter, ok := levelSQL(q.Level, q.Zone != "")
-	if !ok || q.Level == data.LevelRegency {
+	if !ok {
 		return 0, fmt.Errorf("%w: level %q has no features", data.ErrInvalidQuery, q.Level)
 	}
 	outlines, err := s.levelOutlines(ctx, q.Level)

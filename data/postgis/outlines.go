@@ -29,6 +29,8 @@ var outlineTables = map[data.Level]string{
 	data.LevelVillage:  "villages",
 	data.LevelDistrict: "districts",
 	data.LevelZone:     "zones",
+	data.LevelRegency:  "regencies",
+	data.LevelProvince: "provinces",
 }
 
 // outlines returns the outlines of a level for the current dataset version,

@@ -303,7 +303,7 @@ func (s *Store) Rounds(ctx context.Context) ([]data.RoundInfo, error) {
 	var out []data.RoundInfo
 	err := s.read(ctx, func(q querier) error {
 		out = out[:0]
-		rows, err := q.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD'), m_households FROM agg_regency ORDER BY round`)
+		rows, err := q.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD'), sum(m_households)::bigint FROM agg_provinces GROUP BY round ORDER BY round`)
 		if err != nil {
 			return err
 		}
@@ -357,10 +357,16 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 // own table: their figures count only the zone's households.
 func levelSQL(level data.Level, zoned bool) (table, keys, filter string, ok bool) {
 	switch level {
+	case data.LevelProvince:
+		return "agg_provinces a", "a.code, a.name, ''",
+			`a.round = $1 AND ($2 = '' OR a.code IN (SELECT left(zv.village_code, 2) FROM zone_villages zv WHERE zv.zone_id = $2))
+			AND $3::int IS NOT NULL`, true
 	case data.LevelRegency:
-		return "agg_regency a", "a.code, a.name, ''", "a.round = $1 AND $2::text IS NOT NULL AND $3::int IS NOT NULL", true
+		return "agg_regencies a", "a.code, a.name, left(a.code, 2)",
+			`a.round = $1 AND ($2 = '' OR a.code IN (SELECT left(zv.village_code, 5) FROM zone_villages zv WHERE zv.zone_id = $2))
+			AND $3::int IS NOT NULL`, true
 	case data.LevelDistrict:
-		return "agg_districts a", "a.code, a.name, (SELECT region_code FROM dataset_state)",
+		return "agg_districts a", "a.code, a.name, left(a.code, 5)",
 			`a.round = $1 AND ($2 = '' OR a.code IN (SELECT v.district_code FROM villages v JOIN zone_villages zv ON zv.village_code = v.code WHERE zv.zone_id = $2))
 			AND $3::int IS NOT NULL`, true
 	case data.LevelVillage:
@@ -410,9 +416,6 @@ func statsSQL(level data.Level, zoned, withBound bool) (string, bool) {
 	if !withBound {
 		return "SELECT " + keys + ", " + measureCols() + " FROM " + table + " WHERE " + filter, true
 	}
-	if level == data.LevelRegency {
-		return "", false
-	}
 	return "SELECT " + keys + ", " + measureCols() + ", " + outlineKeyCol(level) + " FROM " + table + " WHERE " + filter +
 		" AND a.geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)", true
 }
@@ -430,9 +433,6 @@ func (s *Store) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats,
 // Areas answers like Stats, with outlines, for the areas whose outline's
 // bounding box meets q.Bound (the && operator on the GiST index).
 func (s *Store) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, error) {
-	if q.Level == data.LevelRegency {
-		return nil, nil
-	}
 	return s.collect(ctx, q.StatsQuery, &q.Bound)
 }
 
@@ -512,7 +512,7 @@ func (s *Store) resolveRound(ctx context.Context, db querier, r data.Round) (dat
 		rounds = c.rounds
 	} else {
 		v := s.version.Load()
-		rows, err := db.Query(ctx, `SELECT to_char(round, 'YYYY-MM-DD') FROM agg_regency ORDER BY round`)
+		rows, err := db.Query(ctx, `SELECT DISTINCT to_char(round, 'YYYY-MM-DD') FROM agg_provinces ORDER BY 1`)
 		if err != nil {
 			return "", err
 		}

@@ -21,6 +21,15 @@ func zoneMembersSQL(level data.Level) (string, bool) {
 				SELECT DISTINCT v.district_code, zv.zone_id, z.ord FROM zone_villages zv
 				JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code) d
 			WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL GROUP BY d.district_code`, true
+	case data.LevelRegency, data.LevelProvince:
+		n := 5
+		if level == data.LevelProvince {
+			n = 2
+		}
+		return fmt.Sprintf(`SELECT d.code, array_agg(d.zone_id ORDER BY d.ord) FROM (
+				SELECT DISTINCT left(zv.village_code, %d) AS code, zv.zone_id, z.ord FROM zone_villages zv
+				JOIN zones z ON z.id = zv.zone_id) d
+			WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL GROUP BY d.code`, n), true
 	case data.LevelZone:
 		return `SELECT z.id, ARRAY[z.id] FROM zones z WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL`, true
 	case data.LevelHexagon:

@@ -402,17 +402,17 @@ func TestMigrateNamesOldRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	// Back to schema 2: what migration 3 adds is not there.
-	if _, err := conn.Exec(ctx, `DELETE FROM schema_migrations WHERE version = 3;
+	// Back to schema 2: what migrations 3 and 7 add is not there.
+	if _, err := conn.Exec(ctx, `DELETE FROM schema_migrations WHERE version IN (3, 7);
 		ALTER TABLE dataset_state DROP COLUMN region_code, DROP COLUMN region_name_id, DROP COLUMN region_name_en,
 			DROP COLUMN region_synthetic, DROP COLUMN region_source;
 		ALTER TABLE zones DROP COLUMN outline_from_villages;
-		UPDATE agg_regency SET code = 'old', name = 'old'`); err != nil {
+		DROP TABLE regencies, provinces, agg_regencies, agg_provinces`); err != nil {
 		t.Fatal(err)
 	}
 	applied, err := postgis.Migrate(ctx, url, quiet)
-	if err != nil || !slices.Equal(applied, []int{3}) {
-		t.Fatalf("migrate applied %v (err %v), want [3]", applied, err)
+	if err != nil || !slices.Equal(applied, []int{3, 7}) {
+		t.Fatalf("migrate applied %v (err %v), want [3 7]", applied, err)
 	}
 	pg := openStore(t, url)
 	st, err := pg.Status(ctx)
