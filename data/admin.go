@@ -159,4 +159,3 @@ func AdminAreas(region Region, districts []District) (regencies, provinces []Adm
 	}
 	return regencies, provinces, nil
 }
-

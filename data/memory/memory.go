@@ -95,29 +95,29 @@ type roundAggs struct {
 }
 
 type state struct {
-	region      data.Region
-	provinces   []data.AdminArea
-	regencies   []data.AdminArea
+	region    data.Region
+	provinces []data.AdminArea
+	regencies []data.AdminArea
 	// villageRegency and regencyProvince are positions in regencies and
 	// provinces.
 	villageRegency  []int
 	regencyProvince []int
-	villages    []data.Village
-	villageIdx  map[string]int
-	districts   []data.District
-	districtIdx map[string]int
-	zones       []data.Zone
-	zoneIdx     map[string]int
+	villages        []data.Village
+	villageIdx      map[string]int
+	districts       []data.District
+	districtIdx     map[string]int
+	zones           []data.Zone
+	zoneIdx         map[string]int
 	// villageZones lists, per village, the positions of the zones it belongs to.
 	villageZones [][]int
 	// cells holds the outline of every H3 cell that has households.
 	cells map[uint64]*cellInfo
 	// bounds of every area with an outline, for map queries.
 	villageBounds, districtBounds, zoneBounds, regencyBounds, provinceBounds []orb.Bound
-	extent                                    orb.Bound
-	rounds                                    []data.RoundInfo
-	aggs                                      []roundAggs // indexed like rounds
-	householdIDs                              int
+	extent                                                                   orb.Bound
+	rounds                                                                   []data.RoundInfo
+	aggs                                                                     []roundAggs // indexed like rounds
+	householdIDs                                                             int
 	// disclosures holds each round's outcome of the disclosure rule,
 	// decided on first use (indexed like rounds).
 	disclosures []disclosure
