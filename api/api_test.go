@@ -244,7 +244,7 @@ func TestErrors(t *testing.T) {
 		mention    string
 	}{
 		{"missing level", "/api/stats", 400, "level"},
-		{"bad level", "/api/stats?level=province", 400, "level"},
+		{"bad level", "/api/stats?level=kabupaten", 400, "level"},
 		{"bad round", "/api/stats?level=village&round=June", 400, "round"},
 		{"unknown round", "/api/stats?level=village&round=2018-01-01", 400, "2018-01-01"},
 		{"unknown zone", "/api/stats?level=village&zone=atlantis", 400, "atlantis"},

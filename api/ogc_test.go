@@ -161,7 +161,7 @@ func TestCollections(t *testing.T) {
 			t.Errorf("%s extent %v", cm["id"], bbox)
 		}
 	}
-	want := "districts,hexagons_r10,hexagons_r6,hexagons_r7,hexagons_r8,hexagons_r9,villages,zones"
+	want := "districts,hexagons_r10,hexagons_r6,hexagons_r7,hexagons_r8,hexagons_r9,provinces,regencies,villages,zones"
 	sort.Strings(ids)
 	if strings.Join(ids, ",") != want {
 		t.Errorf("collections %v", ids)

@@ -48,7 +48,7 @@ func TestNativeStyleEndpoints(t *testing.T) {
 		msg    string
 	}{
 		{"/styles/wealth.qml", 404, "wealth"},
-		{"/styles/poverty_rate.sld?layer=provinces", 400, "parameter layer"},
+		{"/styles/poverty_rate.sld?layer=kabupaten", 400, "parameter layer"},
 		{"/styles/poverty_rate.qml?round=June", 400, "parameter round"},
 		{"/styles/poverty_rate.qml?round=2001-01-01", 400, "2001-01-01"},
 		{"/styles/poverty_rate.sld?colour=red", 400, "parameter colour"},

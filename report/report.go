@@ -256,9 +256,14 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 		return nil, err
 	}
 
-	level := data.LevelRegency
+	// The whole region is its regency's row, or its province's when the
+	// database holds several regencies of one province.
+	level, code := data.LevelRegency, m.region.Code
+	if !strings.Contains(code, ".") {
+		level = data.LevelProvince
+	}
 	if zoneID != "" {
-		level = data.LevelZone
+		level, code = data.LevelZone, zoneID
 	}
 	for _, r := range m.rounds {
 		rows, err := store.Stats(ctx, data.StatsQuery{Level: level, Round: r.Round, Zone: zoneID})
@@ -267,7 +272,7 @@ func load(ctx context.Context, store data.Store, opt Options) (*model, error) {
 		}
 		row := data.AreaStats{Level: level, Round: r.Round, Suppressed: true}
 		for _, a := range rows {
-			if zoneID == "" || a.Code == zoneID {
+			if a.Code == code {
 				row = a
 				break
 			}
