@@ -83,7 +83,6 @@ func TestRequestBudget(t *testing.T) {
 		{"fine hexagons, whole region", "/api/stats?level=hexagon&res=10", "parameter res: level=hexagon at res 10 needs zone"},
 		{"fine hexagons, too many fields", "/api/stats?level=hexagon&res=9&fields=poverty_rate,households,poor,extreme,lifted", "parameter res"},
 		{"fine hexagons, bbox too wide", "/api/stats?level=hexagon&res=10&bbox=109,-7.5,110,-6.5", "parameter res"},
-		{"bbox on the regency", "/api/stats?level=regency&bbox=109.6,-7,109.7,-6.9", "parameter bbox: not for level=regency"},
 		{"limit past the page bound", items + "limit=10001", "parameter limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
