@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"labmap/data"
 	"labmap/geo"
@@ -137,42 +136,47 @@ func zoneHexKeys() string {
 		hexGrouping(", ", func(r int) string { return fmt.Sprintf("h.h3_r%d", r) }))
 }
 
-// zoneHouseholds is the households of the zones' villages, one row per zone
-// a household's village belongs to, with their baseline status. Only those
-// households' first rounds are looked up: zones are a small part of a
-// regency, and this keeps the zone sums from sorting every household again.
-const zoneHouseholds = `(SELECT h.*, zv.zone_id, f.baseline_status FROM households h
-    JOIN zone_villages zv ON zv.village_code = h.village_code
+// zoneHouseholds is the households of the zones' villages matching cond
+// (over zone_villages zv), one row per zone a household's village belongs
+// to, with their baseline status. Only those households' first rounds are
+// looked up: zones are a small part of a regency, and this keeps the zone
+// sums from sorting every household again.
+func zoneHouseholds(cond string) string {
+	return `(SELECT h.*, zv.zone_id, f.baseline_status FROM households h
+    JOIN zone_villages zv ON zv.village_code = h.village_code AND ` + cond + `
     JOIN (SELECT DISTINCT ON (household_id) household_id, poverty_status AS baseline_status
         FROM households WHERE household_id IN (
-            SELECT z.household_id FROM households z JOIN zone_villages zv ON zv.village_code = z.village_code)
+            SELECT z.household_id FROM households z JOIN zone_villages zv ON zv.village_code = z.village_code AND ` + cond + `)
         ORDER BY household_id, round) f USING (household_id)) h`
+}
 
 // zoneBaseSQL sums every measure per zone and H3 cell of every resolution,
 // over the households of each zone's villages: a hexagon's figures for a
 // zone are those households binned by their cell, so a cell on the zone's
 // edge counts only the zone's part and a zone smaller than a res-6 cell
 // still has its hexagons.
-func zoneBaseSQL() string {
-	return fmt.Sprintf(`CREATE TEMP TABLE agg_zone_base ON COMMIT DROP AS
+// The sums go to table, for the zones matching cond (over zone_villages zv).
+func zoneBaseSQL(table, cond string) string {
+	return fmt.Sprintf(`CREATE TEMP TABLE %[5]s ON COMMIT DROP AS
 SELECT %[1]s,
   %[2]s
 FROM %[3]s
 GROUP BY GROUPING SETS (%[4]s)`,
-		zoneHexKeys(), sumExprs(), zoneHouseholds,
-		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d)", r) }))
+		zoneHexKeys(), sumExprs(), zoneHouseholds(cond),
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d)", r) }), table)
 }
 
-// zoneCausesSQL counts the causes of poverty per zone and H3 cell.
-func zoneCausesSQL() string {
-	return fmt.Sprintf(`CREATE TEMP TABLE agg_zone_causes ON COMMIT DROP AS
+// zoneCausesSQL counts the causes of poverty per zone and H3 cell into
+// table, for the zones matching cond (over zone_villages zv).
+func zoneCausesSQL(table, cond string) string {
+	return fmt.Sprintf(`CREATE TEMP TABLE %[3]s ON COMMIT DROP AS
 SELECT %[1]s, cause, count(*) AS n
-FROM (SELECT h.*, zv.zone_id FROM households h JOIN zone_villages zv ON zv.village_code = h.village_code) h
+FROM (SELECT h.*, zv.zone_id FROM households h JOIN zone_villages zv ON zv.village_code = h.village_code AND %[4]s) h
   CROSS JOIN LATERAL unnest(h.causes) AS cause
 WHERE h.poverty_status IN ('poor', 'extreme')
 GROUP BY GROUPING SETS (%[2]s)`,
 		zoneHexKeys(),
-		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d, cause)", r) }))
+		hexGrouping(", ", func(r int) string { return fmt.Sprintf("(h.round, h.zone_id, h.h3_r%d, cause)", r) }), table, cond)
 }
 
 // aggLevel describes one level: how its areas are listed and how base rows
@@ -200,42 +204,17 @@ const roundsFrom = "(SELECT DISTINCT round FROM households) r"
 // order), so a page is an index range rather than a sort of the level.
 const codeOrder = `; CREATE INDEX %[1]s_order_idx ON %[1]s (round, code COLLATE "C")`
 
-func aggLevels() []aggLevel {
-	return []aggLevel{
-		{
-			// The region's code and name are the dataset's (dataset_state),
-			// written by the import before the aggregates are rebuilt.
-			table: "agg_regency", from: "%s b", filter: "b.res IS NULL", key: "''::text",
-			areas: "SELECT r.round, ''::text AS key, st.region_code AS code, st.region_name_id AS name FROM " + roundsFrom + " CROSS JOIN dataset_state st",
-			cols:  "x.round, x.code, x.name",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round)",
-		},
-		{
-			table: "agg_districts", from: "%s b JOIN villages v ON v.code = b.village_code", filter: "b.res IS NULL", key: "v.district_code",
-			areas: "SELECT r.round, d.code AS key, d.name, d.ord, d.geom FROM " + roundsFrom + " CROSS JOIN districts d",
-			cols:  "x.round, x.key AS code, x.name, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
-		},
-		{
-			table: "agg_villages", from: "%s b", filter: "b.res IS NULL", key: "b.village_code",
-			areas: "SELECT r.round, v.code AS key, v.name, v.district_code, v.ord, v.geom FROM " + roundsFrom + " CROSS JOIN villages v",
-			cols:  "x.round, x.key AS code, x.name, x.district_code, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
-		},
-		{
-			table: "agg_zones", from: "%s b JOIN zone_villages zv ON zv.village_code = b.village_code", filter: "b.res IS NULL", key: "zv.zone_id",
-			areas: "SELECT r.round, z.id AS key, z.name, z.kind, z.ord, z.geom FROM " + roundsFrom + " CROSS JOIN zones z",
-			cols:  "x.round, x.key AS code, x.name, x.kind, x.ord, x.geom",
-			index: "ALTER TABLE %[1]s ADD PRIMARY KEY (round, code); CREATE INDEX %[1]s_geom_idx ON %[1]s USING gist (geom)" + codeOrder,
-		},
-	}
-}
+// aggLevels are levels built from the households' base sums by the full
+// rebuild only; every level is now a village-based one (villageLevel,
+// districtLevel, zoneLevel) or a roll-up (rollupLevels).
+func aggLevels() []aggLevel { return nil }
 
-// hexLevel is the H3 level at one resolution; the resolutions share one table.
-func hexLevel(res int) aggLevel {
+// hexLevel is the H3 level at one resolution, from the cell sums base and
+// cause counts causes; the resolutions share one table.
+func hexLevel(res int, base, causes string) aggLevel {
 	return aggLevel{
-		table: "agg_hexagons", from: "%s b", filter: fmt.Sprintf("b.res = %d", res), key: "b.cell",
-		areas: fmt.Sprintf("SELECT b.round, b.cell AS key, c.h3, c.geom, c.center FROM agg_base b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", res),
+		table: "agg_hexagons", base: base, causes: causes, from: "%s b", filter: fmt.Sprintf("b.res = %d", res), key: "b.cell",
+		areas: fmt.Sprintf("SELECT b.round, b.cell AS key, c.h3, c.geom, c.center FROM %s b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", base, res),
 		cols:  fmt.Sprintf("x.round, %d::smallint AS res, x.key AS cell, x.h3 AS code, x.geom, x.center", res),
 	}
 }
@@ -243,12 +222,12 @@ func hexLevel(res int) aggLevel {
 // zoneHexLevel is the H3 level at one resolution for each zone, from the
 // zone sums; its key is the zone and the cell. The outline is the whole
 // cell, as without a zone.
-func zoneHexLevel(res int) aggLevel {
+func zoneHexLevel(res int, base, causes string) aggLevel {
 	key := "b.zone_id || ' ' || b.cell::text"
 	return aggLevel{
-		table: "hexagon_zones", base: "agg_zone_base", causes: "agg_zone_causes",
+		table: "hexagon_zones", base: base, causes: causes,
 		from: "%s b", filter: fmt.Sprintf("b.res = %d", res), key: key,
-		areas: fmt.Sprintf("SELECT b.round, %s AS key, b.zone_id, b.cell, c.h3, c.geom, c.center FROM agg_zone_base b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", key, res),
+		areas: fmt.Sprintf("SELECT b.round, %s AS key, b.zone_id, b.cell, c.h3, c.geom, c.center FROM %s b JOIN h3_cells c ON c.cell = b.cell WHERE b.res = %d", key, base, res),
 		cols:  fmt.Sprintf("x.round, %d::smallint AS res, x.zone_id, x.cell, x.h3 AS code, x.geom, x.center", res),
 	}
 }
@@ -275,16 +254,12 @@ func (l aggLevel) selectSQL() string {
 
 // rebuildAggregates recomputes every aggregate table from the households
 // inside tx. New tables are built beside the old ones and swapped in at the
-// end, so readers wait only for the swap, never for the aggregation.
+// end, so readers wait only for the swap, never for the aggregation. An
+// import of one region calls refreshScope instead; this is for `labmap
+// migrate` when the registry changed, for imports spanning provinces and
+// for an import that adds or removes a round.
 func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
-	exec := func(what, sql string, args ...any) error {
-		t := time.Now()
-		if _, err := tx.Exec(ctx, sql, args...); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		log.Debug("aggregate step", "step", what, "took", time.Since(t).Round(time.Millisecond))
-		return nil
-	}
+	exec := stepper(ctx, tx, log)
 	// The aggregation sorts and hashes a whole regency at once: with the
 	// default 4 MB of work memory it spills to disk and runs several times
 	// slower, and JIT compilation costs more than it saves on these queries.
@@ -297,27 +272,36 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	if err := exec("count causes per village and cell", causesSQL()); err != nil {
 		return err
 	}
+	if err := exec("sum zone households per cell", zoneBaseSQL("agg_zone_base", "true")); err != nil {
+		return err
+	}
+	if err := exec("count zone causes per cell", zoneCausesSQL("agg_zone_causes", "true")); err != nil {
+		return err
+	}
 	// Temporary tables are never analysed automatically; without statistics
 	// the planner guesses a few rows and picks nested loops.
-	if err := exec("sum zone households per cell", zoneBaseSQL()); err != nil {
-		return err
-	}
-	if err := exec("count zone causes per cell", zoneCausesSQL()); err != nil {
-		return err
-	}
 	if err := exec("analyse base sums", "ANALYZE agg_base; ANALYZE agg_causes; ANALYZE agg_zone_base; ANALYZE agg_zone_causes"); err != nil {
 		return err
 	}
-	var tables []string
-	for _, l := range aggLevels() {
+	if err := buildPartitioned(exec, "agg_villages", villageLevel("agg_base", "agg_causes", "true").selectSQL(), provinceKey); err != nil {
+		return err
+	}
+	if err := buildPartitioned(exec, "agg_village_causes", villageCausesSQL("agg_causes", "true"), causesKey); err != nil {
+		return err
+	}
+	if err := buildPartitioned(exec, "agg_districts", districtLevel("agg_villages_next", "agg_village_causes_next", "true").selectSQL(), provinceKey); err != nil {
+		return err
+	}
+	levels := append(aggLevels(), zoneLevel("agg_villages_next", "agg_village_causes_next", "true"))
+	levels[len(levels)-1].index = zonesKey
+	tables := []string{"agg_villages", "agg_village_causes", "agg_districts"}
+	for _, l := range levels {
 		next := l.table + "_next"
-		if err := exec("drop "+next, "DROP TABLE IF EXISTS "+next); err != nil {
-			return err
-		}
-		if err := exec("build "+next, "CREATE TABLE "+next+" AS "+l.selectSQL()); err != nil {
-			return err
-		}
-		if err := exec("index "+next, fmt.Sprintf(l.index, next)); err != nil {
+		if err := runAll(exec,
+			step{"drop " + next, "DROP TABLE IF EXISTS " + next},
+			step{"build " + next, "CREATE TABLE " + next + " AS " + l.selectSQL()},
+			step{"index " + next, fmt.Sprintf(l.index, next)},
+		); err != nil {
 			return err
 		}
 		tables = append(tables, l.table)
@@ -328,9 +312,9 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 		return err
 	}
 	for i, res := range geo.Resolutions {
-		sql := "INSERT INTO " + hexNext + " " + hexLevel(res).selectSQL()
+		sql := "INSERT INTO " + hexNext + " " + hexLevel(res, "agg_base", "agg_causes").selectSQL()
 		if i == 0 {
-			sql = "CREATE TABLE " + hexNext + " AS " + hexLevel(res).selectSQL()
+			sql = "CREATE TABLE " + hexNext + " AS " + hexLevel(res, "agg_base", "agg_causes").selectSQL()
 		}
 		if err := exec(fmt.Sprintf("build %s res %d", hexNext, res), sql); err != nil {
 			return err
@@ -349,9 +333,9 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 		return err
 	}
 	for i, res := range geo.Resolutions {
-		sql := "INSERT INTO " + hzNext + " " + zoneHexLevel(res).selectSQL()
+		sql := "INSERT INTO " + hzNext + " " + zoneHexLevel(res, "agg_zone_base", "agg_zone_causes").selectSQL()
 		if i == 0 {
-			sql = "CREATE TABLE " + hzNext + " AS " + zoneHexLevel(res).selectSQL()
+			sql = "CREATE TABLE " + hzNext + " AS " + zoneHexLevel(res, "agg_zone_base", "agg_zone_causes").selectSQL()
 		}
 		if err := exec(fmt.Sprintf("build %s res %d", hzNext, res), sql); err != nil {
 			return err
@@ -368,14 +352,12 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 	tables = append(tables, "hexagon_zones")
 
 	for _, t := range tables {
-		swap := fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s; ALTER TABLE %[1]s_next RENAME TO %[1]s;
-			ALTER INDEX IF EXISTS %[1]s_next_pkey RENAME TO %[1]s_pkey;
-			ALTER INDEX IF EXISTS %[1]s_next_geom_idx RENAME TO %[1]s_geom_idx;
-			ALTER INDEX IF EXISTS %[1]s_next_cell_idx RENAME TO %[1]s_cell_idx;
-			ALTER INDEX IF EXISTS %[1]s_next_order_idx RENAME TO %[1]s_order_idx`, t)
-		if err := exec("swap "+t, swap); err != nil {
+		if err := swapTable(ctx, tx, exec, t); err != nil {
 			return err
 		}
+	}
+	if err := rebuildRollups(ctx, tx); err != nil {
+		return err
 	}
 	return exec("record registry", `UPDATE dataset_state SET registry_hash = $1`, registryHash())
 }

@@ -56,13 +56,13 @@ type storedZone struct {
 // the new villages when it was its villages' polygons side by side, as a
 // zones file without polygons gives. Reading happens inside the import's
 // transaction, so what is kept is what the import replaces.
-func keepAreas(ctx context.Context, tx pgx.Tx, areas *data.Dataset, files data.Files, clear bool) error {
+func keepAreas(ctx context.Context, tx pgx.Tx, areas *data.Dataset, files data.Files, clear bool, sc scope) error {
 	byCode := make(map[string]int, len(areas.Villages))
 	for i, v := range areas.Villages {
 		byCode[v.Code] = i
 	}
 	if files.Zones == "" && !clear {
-		stored, err := storedZones(ctx, tx)
+		stored, err := storedZones(ctx, tx, sc)
 		if err != nil {
 			return err
 		}
@@ -121,10 +121,12 @@ func outlineFromVillages(z *data.Zone, villages []data.Village, byCode map[strin
 	return len(z.Geometry) > 0 && reflect.DeepEqual(z.Geometry, villagesOutline(villages, byCode, z.VillageCodes))
 }
 
-func storedZones(ctx context.Context, tx pgx.Tx) ([]storedZone, error) {
+// storedZones reads the zones of the region sc (those with a village there).
+func storedZones(ctx context.Context, tx pgx.Tx, sc scope) ([]storedZone, error) {
 	rows, err := tx.Query(ctx, `SELECT z.id, z.name, z.kind, ST_AsBinary(z.geom), z.outline_from_villages,
 		coalesce((SELECT array_agg(zv.village_code ORDER BY zv.ord) FROM zone_villages zv WHERE zv.zone_id = z.id), '{}')
-		FROM zones z ORDER BY z.ord`)
+		FROM zones z WHERE EXISTS (SELECT 1 FROM zone_villages zv WHERE zv.zone_id = z.id AND `+sqlHolds("zv.village_code", 1)+`)
+		ORDER BY z.ord`, string(sc))
 	if err != nil {
 		return nil, fmt.Errorf("read the zones to keep: %w", err)
 	}

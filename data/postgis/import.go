@@ -48,14 +48,19 @@ var householdCols = []string{
 	"children_out_of_school", "health_km", "programs", "h3_r6", "h3_r7", "h3_r8", "h3_r9", "h3_r10", "imported_in",
 }
 
-// Import loads the files into the database in ONE transaction: areas are
-// replaced, the rounds present in the households file replace those rounds,
-// households stream in through COPY with their H3 cells computed here,
-// households without a village code are joined with ST_Covers, and every
-// aggregate is rebuilt. Any failure — a bad row, a lost connection, a killed
-// process — leaves the database as it was. Concurrent imports queue on an
-// advisory lock. A committed import bumps the dataset version and sends
-// NOTIFY labmap_dataset with the new version.
+// Import loads the files into the database in ONE transaction. Its scope is
+// the region its villages share (see scope): the region's areas are
+// replaced, the rounds present in the households file replace those rounds
+// of the region's households, households stream in through COPY into a
+// staging table with their H3 cells computed here, households without a
+// village code are joined with ST_Covers there, and the rows land in their
+// province and round partitions. Then the region's aggregates are refreshed
+// (refreshScope), or every aggregate is rebuilt for an import spanning
+// provinces or changing the set of rounds. Any failure — a bad row, a lost
+// connection, a killed process — leaves the database as it was. Imports of
+// disjoint regions run side by side until their final phase, which they
+// take one at a time (see lockScope). A committed import bumps the dataset
+// version and sends NOTIFY labmap_dataset with the new version.
 func Import(ctx context.Context, url string, files data.Files, opt ImportOptions) (ImportResult, error) {
 	var res ImportResult
 	log := opt.Log
@@ -88,42 +93,40 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		return res, fmt.Errorf("import: %w", err)
 	}
 
+	given := importRegion(opt.Region, areas.Region)
+	sc, err := importScope(given.Code, areas.Villages, files.Villages)
+	if err != nil {
+		return res, err
+	}
 	start := time.Now()
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		var got bool
-		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockImport).Scan(&got); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-		if !got {
-			log.Info("another import is running; waiting for it to finish")
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockImport); err != nil {
-				return fmt.Errorf("lock: %w", err)
-			}
-			log.Info("the other import finished; going on")
+		if err := lockScope(ctx, tx, sc, log); err != nil {
+			return err
 		}
 		// Index builds get the memory that rebuildAggregates also sets.
 		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
 			return fmt.Errorf("tune session: %w", err)
 		}
-		var version int64
-		if err := tx.QueryRow(ctx, `SELECT version + 1 FROM dataset_state FOR UPDATE`).Scan(&version); err != nil {
-			return fmt.Errorf("read dataset version: %w", err)
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT nextval('household_import_seq')`).Scan(&seq); err != nil {
+			return fmt.Errorf("number the import: %w", err)
 		}
-		if err := keepAreas(ctx, tx, &areas, files, opt.ClearZones); err != nil {
-			return err
-		}
-		if _, err := writeRegion(ctx, tx, importRegion(opt.Region, areas.Region), areas.Villages); err != nil {
-			return err
-		}
-		if err := replaceAreas(ctx, tx, areas); err != nil {
-			return err
-		}
-		idx, err := prepareHouseholds(ctx, tx, hf.Size())
+		before, err := scopeAreas(ctx, tx, sc)
 		if err != nil {
 			return err
 		}
+		if err := keepAreas(ctx, tx, &areas, files, opt.ClearZones, sc); err != nil {
+			return err
+		}
+		if err := replaceAreas(ctx, tx, areas, sc); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_households ON COMMIT DROP AS SELECT * FROM households WITH NO DATA;
+			CREATE TEMP TABLE import_cells (res smallint, cell bigint, PRIMARY KEY (res, cell)) ON COMMIT DROP`); err != nil {
+			return fmt.Errorf("stage households: %w", err)
+		}
 		check := data.NewVillageCheck(areas.Villages, files.Villages)
-		cp, err := copyHouseholds(ctx, tx, hf, files, opt, version, check)
+		cp, err := copyHouseholds(ctx, tx, hf, files, opt, seq, check)
 		if err != nil {
 			return err
 		}
@@ -131,32 +134,77 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		res.Rounds = cp.rounds
 		log.Info("households copied", "rows", cp.rows, "took", time.Since(start).Round(time.Millisecond))
 		t := time.Now()
-		if err := joinVillages(ctx, tx, files, opt.Read, version, cp.unplaced); err != nil {
+		if err := joinVillages(ctx, tx, files, opt.Read, sc, cp.unplaced); err != nil {
 			return err
 		}
 		log.Debug("households without a village code joined", "rows", len(cp.unplaced), "took", time.Since(t).Round(time.Millisecond))
 		t = time.Now()
-		rounds := make([]string, len(cp.rounds))
-		for i, r := range cp.rounds {
-			rounds[i] = string(r)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM households WHERE round = ANY($1::date[]) AND imported_in <> $2`, rounds, version); err != nil {
-			return fmt.Errorf("replace rounds %v: %w", rounds, err)
-		}
-		if err := idx.restore(ctx, tx); err != nil {
+		if err := replaceHouseholds(ctx, tx, sc, cp.rounds); err != nil {
 			return err
 		}
-		log.Debug("rounds replaced", "rounds", rounds, "rebuilt_indexes", idx.rebuilt(), "took", time.Since(t).Round(time.Millisecond))
+		log.Debug("rounds replaced", "rounds", cp.rounds, "took", time.Since(t).Round(time.Millisecond))
+		codes := before.villages
+		for _, v := range areas.Villages {
+			codes = append(codes, v.Code)
+		}
+		slices.Sort(codes)
+		codes = slices.Compact(codes)
+		exec := stepper(ctx, tx, log)
+		if sc != "" {
+			// What the region's households now hold; those of the replaced
+			// rows were noted as they were deleted.
+			if err := noteCells(exec, "note the region's cells", `(SELECT * FROM households WHERE province = $1 AND village_code = ANY($2)) h`, sc.province(), codes); err != nil {
+				return err
+			}
+			if err := sumScope(exec, sc.province(), codes); err != nil {
+				return err
+			}
+		}
+
+		// The final phase: one import at a time, each seeing the others'
+		// committed rows, for what regions share — hexagon cells on a
+		// border, the roll-ups, the dataset version.
 		t = time.Now()
+		var got bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dataset_state FOR UPDATE SKIP LOCKED)`).Scan(&got); err != nil {
+			return fmt.Errorf("lock the dataset version: %w", err)
+		}
+		if !got {
+			log.Info("another import is finishing; waiting for it")
+			if _, err := tx.Exec(ctx, `SELECT version FROM dataset_state FOR UPDATE`); err != nil {
+				return fmt.Errorf("lock the dataset version: %w", err)
+			}
+		}
 		if err := addCells(ctx, tx, cp.cells); err != nil {
 			return err
 		}
-		log.Debug("H3 cells added", "took", time.Since(t).Round(time.Millisecond))
-		t = time.Now()
-		if err := rebuildAggregates(ctx, tx, log); err != nil {
-			return fmt.Errorf("aggregate: %w", err)
+		region, err := writeDatasetRegion(ctx, tx, given, areas.Villages)
+		if err != nil {
+			return err
 		}
-		log.Info("aggregates rebuilt", "took", time.Since(t).Round(time.Millisecond))
+		if err := refreshAdminAreas(ctx, tx, region, areas.Districts); err != nil {
+			return err
+		}
+		full, err := needsFullRebuild(ctx, tx, sc)
+		if err != nil {
+			return err
+		}
+		if full {
+			if err := rebuildAggregates(ctx, tx, log); err != nil {
+				return fmt.Errorf("aggregate: %w", err)
+			}
+			log.Info("aggregates rebuilt", "took", time.Since(t).Round(time.Millisecond))
+		} else {
+			zones := before.zones
+			for _, z := range areas.Zones {
+				zones = append(zones, z.ID)
+			}
+			slices.Sort(zones)
+			if err := refreshScope(ctx, tx, log, refresh{scope: sc, zones: slices.Compact(zones)}); err != nil {
+				return fmt.Errorf("aggregate: %w", err)
+			}
+			log.Info("aggregates of the region refreshed", "region", string(sc), "took", time.Since(t).Round(time.Millisecond))
+		}
 		err = tx.QueryRow(ctx, `UPDATE dataset_state SET version = version + 1, imported_at = now(),
 			households = (SELECT count(DISTINCT household_id) FROM households)
 			RETURNING version, households`).Scan(&res.DatasetVersion, &res.Households)
@@ -188,9 +236,35 @@ func checkSchemaVersion(ctx context.Context, conn *pgx.Conn) error {
 	return err
 }
 
-func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM zone_villages; DELETE FROM zones; DELETE FROM villages; DELETE FROM districts`); err != nil {
-		return fmt.Errorf("clear areas: %w", err)
+// scopeHeld is what a region held before its import.
+type scopeHeld struct {
+	villages []string // village codes
+	zones    []string // zones with a village in the region
+}
+
+func scopeAreas(ctx context.Context, tx pgx.Tx, sc scope) (scopeHeld, error) {
+	var h scopeHeld
+	err := tx.QueryRow(ctx, `SELECT
+		coalesce((SELECT array_agg(code ORDER BY code) FROM villages WHERE `+sqlHolds("code", 1)+`), '{}'),
+		coalesce((SELECT array_agg(DISTINCT zone_id) FROM zone_villages WHERE `+sqlHolds("village_code", 1)+`), '{}')`,
+		string(sc)).Scan(&h.villages, &h.zones)
+	if err != nil {
+		return h, fmt.Errorf("read the region's areas: %w", err)
+	}
+	return h, nil
+}
+
+// replaceAreas replaces the region's villages, districts and zones (a zone
+// is the region's when one of its villages is).
+func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset, sc scope) error {
+	for _, q := range []string{
+		`DELETE FROM zones WHERE id IN (SELECT zone_id FROM zone_villages WHERE ` + sqlHolds("village_code", 1) + `)`,
+		`DELETE FROM villages WHERE ` + sqlHolds("code", 1),
+		`DELETE FROM districts WHERE ` + sqlHolds("code", 1),
+	} {
+		if _, err := tx.Exec(ctx, q, string(sc)); err != nil {
+			return fmt.Errorf("clear areas: %w", err)
+		}
 	}
 	vrows := make([][]any, len(ds.Villages))
 	for i, v := range ds.Villages {
@@ -243,75 +317,42 @@ func replaceAreas(ctx context.Context, tx pgx.Tx, ds data.Dataset) error {
 	return nil
 }
 
-// householdIndexes holds the definitions of the households table's indexes
-// while a bulk import has them dropped.
-type householdIndexes struct {
-	pkey string   // constraint definition of the primary key, when dropped
-	defs []string // CREATE INDEX statements, when dropped
-}
-
-func (i *householdIndexes) rebuilt() bool { return i.pkey != "" }
-
-// prepareHouseholds gets the households table ready for COPY. When the file
-// is large beside what the table holds, the indexes are dropped and rebuilt
-// after the load: building an index once is several times faster than
-// growing it row by row. Otherwise the primary key is deferred, so that the
-// new rows of a round can sit beside the old ones until those are deleted.
-func prepareHouseholds(ctx context.Context, tx pgx.Tx, fileSize int64) (*householdIndexes, error) {
-	idx := &householdIndexes{}
-	// About 170 bytes a row in a typical file; count no further than needed.
-	estimate := fileSize / 170
-	var existing int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM households LIMIT $1) x`, 4*estimate+1).Scan(&existing); err != nil {
-		return nil, fmt.Errorf("count households: %w", err)
+// replaceHouseholds moves the staged rows into households: the rounds of
+// the file replace those rounds of the region's households. The H3 cells
+// of the rows replaced are noted for the hexagon refresh.
+func replaceHouseholds(ctx context.Context, tx pgx.Tx, sc scope, rounds []data.Round) error {
+	rs := make([]string, len(rounds))
+	for i, r := range rounds {
+		rs[i] = string(r)
 	}
-	if existing > 4*estimate {
-		if _, err := tx.Exec(ctx, `SET CONSTRAINTS households_pkey DEFERRED`); err != nil {
-			return nil, fmt.Errorf("defer primary key: %w", err)
-		}
-		return idx, nil
+	if _, err := tx.Exec(ctx, `UPDATE import_households SET province = labmap_province(village_code)`); err != nil {
+		return fmt.Errorf("stage households: %w", err)
 	}
-	if err := tx.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
-		WHERE conrelid = 'households'::regclass AND conname = 'households_pkey'`).Scan(&idx.pkey); err != nil {
-		return nil, fmt.Errorf("read primary key: %w", err)
+	if err := ensureHouseholdPartitions(ctx, tx, "import_households"); err != nil {
+		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT indexname, indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename = 'households' AND indexname <> 'households_pkey' ORDER BY indexname`)
-	if err != nil {
-		return nil, fmt.Errorf("read indexes: %w", err)
+	cells := hexGrouping(", ", func(r int) string { return fmt.Sprintf("(%[1]d, d.h3_r%[1]d)", r) })
+	if _, err := tx.Exec(ctx, `WITH d AS (DELETE FROM households WHERE round = ANY($1::date[])
+			AND ($2 = '' OR province = $3) AND `+sqlHolds("village_code", 2)+` RETURNING *)
+		INSERT INTO import_cells SELECT DISTINCT x.res, x.cell FROM d CROSS JOIN LATERAL (VALUES `+cells+`) x(res, cell)
+		ON CONFLICT DO NOTHING`, rs, string(sc), sc.province()); err != nil {
+		return fmt.Errorf("replace rounds %v: %w", rs, err)
 	}
-	var name, def string
-	var names []string
-	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
-		names = append(names, name)
-		idx.defs = append(idx.defs, def)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read indexes: %w", err)
+	if _, err := tx.Exec(ctx, `INSERT INTO households SELECT * FROM import_households`); err != nil {
+		return fmt.Errorf("store households: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `ALTER TABLE households DROP CONSTRAINT households_pkey`); err != nil {
-		return nil, fmt.Errorf("drop primary key: %w", err)
+	// The primary key holds the province, so it no longer sees the same
+	// household_id in one round of two provinces; this does, through the
+	// household_id index.
+	var id, round, village string
+	err := tx.QueryRow(ctx, `SELECT h.household_id, to_char(h.round, 'YYYY-MM-DD'), h.village_code FROM households h
+		JOIN import_households s USING (household_id, round)
+		WHERE h.imported_in <> s.imported_in OR h.village_code <> s.village_code LIMIT 1`).Scan(&id, &round, &village)
+	if err == nil {
+		return fmt.Errorf("household %s of round %s is also in village %s, outside this import: a household_id names one household in a round", id, round, village)
 	}
-	for _, n := range names {
-		if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{n}.Sanitize()); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", n, err)
-		}
-	}
-	return idx, nil
-}
-
-// restore rebuilds what prepareHouseholds dropped.
-func (i *householdIndexes) restore(ctx context.Context, tx pgx.Tx) error {
-	if i.pkey == "" {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `ALTER TABLE households ADD CONSTRAINT households_pkey `+i.pkey); err != nil {
-		return fmt.Errorf("rebuild primary key: %w", err)
-	}
-	for _, def := range i.defs {
-		if _, err := tx.Exec(ctx, def); err != nil {
-			return fmt.Errorf("rebuild index: %w", err)
-		}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("check household ids: %w", err)
 	}
 	return nil
 }
@@ -408,7 +449,7 @@ func copyHouseholds(ctx context.Context, tx pgx.Tx, f *data.InputFile, files dat
 		prog.done(out.rows)
 		scanErr <- err
 	}()
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"households"}, householdCols, &householdSource{rows: ch})
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_households"}, householdCols, &householdSource{rows: ch})
 	cancel()
 	for range ch { // let the scanner finish if COPY stopped early
 	}
@@ -475,7 +516,7 @@ func householdRow(h *data.Household, round time.Time, cs geo.CellSet, version in
 // village whose polygon covers their point (ST_Covers on the GiST index; the
 // first in the villages file when a point lies on a shared border, as in the
 // memory store), and reports by file line those that no village covers.
-func joinVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.ReadOptions, version int64, unplaced map[householdKey]int) error {
+func joinVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.ReadOptions, sc scope, unplaced map[householdKey]int) error {
 	if len(unplaced) == 0 {
 		return nil
 	}
@@ -483,13 +524,14 @@ func joinVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.Re
 	if max <= 0 {
 		max = data.DefaultMaxErrors
 	}
-	if _, err := tx.Exec(ctx, `UPDATE households h SET village_code = coalesce((
-			SELECT v.code FROM villages v WHERE ST_Covers(v.geom, h.geom) ORDER BY v.ord LIMIT 1), '')
-		WHERE h.imported_in = $1 AND h.village_code = ''`, version); err != nil {
+	// Only the region's villages: the database holds other regions' too.
+	if _, err := tx.Exec(ctx, `UPDATE import_households h SET village_code = coalesce((
+			SELECT v.code FROM villages v WHERE ST_Covers(v.geom, h.geom) AND `+sqlHolds("v.code", 1)+` ORDER BY v.ord LIMIT 1), '')
+		WHERE h.village_code = ''`, string(sc)); err != nil {
 		return fmt.Errorf("join households to villages: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT household_id, to_char(round, 'YYYY-MM-DD'), ST_X(geom), ST_Y(geom) FROM households
-		WHERE imported_in = $1 AND village_code = ''`, version)
+	rows, err := tx.Query(ctx, `SELECT household_id, to_char(round, 'YYYY-MM-DD'), ST_X(geom), ST_Y(geom) FROM import_households
+		WHERE village_code = ''`)
 	if err != nil {
 		return fmt.Errorf("check joined villages: %w", err)
 	}
@@ -519,7 +561,11 @@ func joinVillages(ctx context.Context, tx pgx.Tx, files data.Files, ropt data.Re
 // addCells stores the boundary and centre of every H3 cell not yet known.
 func addCells(ctx context.Context, tx pgx.Tx, cells map[uint64]struct{}) error {
 	known := make(map[uint64]bool, len(cells))
-	rows, err := tx.Query(ctx, `SELECT cell FROM h3_cells`)
+	ids := make([]int64, 0, len(cells))
+	for c := range cells {
+		ids = append(ids, int64(c))
+	}
+	rows, err := tx.Query(ctx, `SELECT cell FROM h3_cells WHERE cell = ANY($1)`, ids)
 	if err != nil {
 		return fmt.Errorf("list cells: %w", err)
 	}
@@ -542,8 +588,16 @@ func addCells(ctx context.Context, tx pgx.Tx, cells map[uint64]struct{}) error {
 		}
 		out = append(out, []any{int64(cell), int16(geo.Resolution(cell)), geo.CellString(cell), center, poly})
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"h3_cells"}, []string{"cell", "res", "h3", "center", "geom"}, pgx.CopyFromRows(out)); err != nil {
+	// Through a staging table: another import may have added some of the
+	// same cells since they were listed.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_h3_cells ON COMMIT DROP AS SELECT * FROM h3_cells WITH NO DATA`); err != nil {
+		return fmt.Errorf("stage cells: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_h3_cells"}, []string{"cell", "res", "h3", "center", "geom"}, pgx.CopyFromRows(out)); err != nil {
 		return fmt.Errorf("copy cells: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO h3_cells SELECT * FROM import_h3_cells ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("add cells: %w", err)
 	}
 	return nil
 }

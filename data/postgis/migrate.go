@@ -127,6 +127,15 @@ func migrateTo(ctx context.Context, url string, log *slog.Logger, upTo int) ([]i
 		if hash == registryHash() {
 			return nil
 		}
+		// A database imported before schema 7 has districts but no
+		// regencies yet; the rebuild needs them.
+		if err := fillAdminAreas(ctx, tx); err != nil {
+			return err
+		}
+		// No import may run beside a full rebuild (see lockScope).
+		if err := lockScope(ctx, tx, "", log); err != nil {
+			return err
+		}
 		log.Info("rebuilding aggregates for this indicator registry")
 		return rebuildAggregates(ctx, tx, log)
 	})
