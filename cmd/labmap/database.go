@@ -42,9 +42,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 const importSummary = `Import households, villages, zones and districts into PostGIS in one transaction.
-The rounds in the households file replace those rounds; the villages are replaced.
-Without --zones the zones in the database are kept (--clear-zones removes them); without
---districts the districts keep their names. Nothing changes unless everything succeeds.`
+The import replaces only its region (the villages' common code prefix: a regency, a
+province, or everything for a file spanning provinces): the region's villages, districts
+and zones, and the rounds in the households file of the region's households; other
+regions stay as they are. Without --zones the region's zones are kept (--clear-zones
+removes them); without --districts the districts keep their names. Nothing changes
+unless everything succeeds. --dir imports a directory of regencies in parallel.`
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", importSummary, stderr)
@@ -53,9 +56,22 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	quiet := fs.Bool("quiet", false, "no progress display")
 	dryRun := fs.Bool("dry-run", false, "check the files and print the villages' cleaning report as labmap check does; touch no database")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	clearZones := fs.Bool("clear-zones", false, "remove every lab zone (without --zones the database's zones are kept)")
+	clearZones := fs.Bool("clear-zones", false, "remove the region's lab zones (without --zones the database's zones are kept)")
+	dir := fs.String("dir", "", "import every regency of a directory written by `labmap demo --province` (DIR/regencies.csv), each in its own transaction")
+	jobs := fs.Int("jobs", 4, "with --dir: how many regencies are imported at once, each on its own connection")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *dir != "" {
+		if *dbURL == "" || files.Households != "" || files.Villages != "" || *dryRun || *jobs < 1 {
+			fmt.Fprintln(stderr, "labmap import: --dir needs --database-url and --jobs >= 1, and no --households, --villages or --dry-run")
+			return errUsage
+		}
+		log, err := newLogger(stderr, *logLevel)
+		if err != nil {
+			return err
+		}
+		return importDir(ctx, *dbURL, *dir, *jobs, files.opt, log, stdout)
 	}
 	if *dryRun {
 		if files.Households == "" || files.Villages == "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +49,40 @@ func TestMigrateImportCommands(t *testing.T) {
 	}
 	if code := run(ctx, []string{"import", "--households", "x.csv"}, &out, &errb); code != 2 {
 		t.Errorf("import without --database-url: exit %d, want 2", code)
+	}
+}
+
+// TestImportDir imports a directory of regencies as `labmap demo --province`
+// writes it, and names the files of a regency that fails.
+func TestImportDir(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	runOK := func(args ...string) string {
+		t.Helper()
+		var out, errb testsignal.Lines
+		if code := run(ctx, args, &out, &errb); code != 0 {
+			t.Fatalf("labmap %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	runOK("demo", "--households", "500", "--rounds", "2", "--out", filepath.Join(dir, "33.26"))
+	runOK("migrate", "--database-url", url)
+	index := filepath.Join(dir, "regencies.csv")
+	if err := os.WriteFile(index, []byte("code,name\n33.26,Kabupaten Pekalongan\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := runOK("import", "--database-url", url, "--dir", dir, "--jobs", "2")
+	if !strings.Contains(s, "regency 33.26: 1000 rows") || !strings.Contains(s, "imported 1 regencies, 1000 rows") {
+		t.Fatalf("import --dir said %q", s)
+	}
+	if err := os.WriteFile(index, []byte("code,name\n33.26,Kabupaten Pekalongan\n33.99,Nowhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb testsignal.Lines
+	code := run(ctx, []string{"import", "--database-url", url, "--dir", dir, "--jobs", "2"}, &out, &errb)
+	missing := filepath.Join(dir, "33.99", "households.csv")
+	if code != 1 || !strings.Contains(errb.String(), "regency 33.99") || !strings.Contains(errb.String(), missing) {
+		t.Fatalf("import --dir with a missing regency: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 }
