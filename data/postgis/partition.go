@@ -46,7 +46,7 @@ func importScope(given string, villages []data.Village, file string) (scope, err
 	s := scope(data.RegionOf(data.Region{Code: given}, villages).Code)
 	for _, v := range villages {
 		if !s.holds(v.Code) {
-			return "", fmt.Errorf("import: village %s of %s lies outside the region %s given with --region-code: an import replaces only its region, so every village must lie in it", v.Code, file, s)
+			return "", fmt.Errorf("import: village %s of %s lies outside the region %s the files name: an import replaces only its region, so every village must lie in it", v.Code, file, s)
 		}
 	}
 	return s, nil
