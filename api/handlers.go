@@ -232,7 +232,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	areas, err := s.statsIn(r, sq, bound)
+	areas, version, err := s.statsVersioned(r, sq, bound)
 	if err != nil {
 		return fmt.Errorf("stats %s: %w", sq.Level, err)
 	}
@@ -280,8 +280,41 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	}
 	buf.WriteString("]}\n")
 	w.Header().Set("Content-Type", "application/json")
+	if version >= 0 {
+		w.Header().Set("X-Dataset-Version", strconv.FormatInt(version, 10))
+	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// statsVersioned is statsIn with the dataset version its figures are from,
+// read on both sides of them: behind a load balancer an import reaches
+// instances at different moments, and the header lets a client (and the
+// cluster test) tell which version each answer is. A version that moved
+// during the read names no one answer, so the read is repeated, as tiles
+// are; it is -1 when it kept moving.
+func (s *Server) statsVersioned(r *http.Request, sq data.StatsQuery, bound *orb.Bound) ([]data.AreaStats, int64, error) {
+	version, err := s.store.Version(r.Context())
+	if err != nil {
+		return nil, 0, err
+	}
+	for attempt := 0; ; attempt++ {
+		areas, err := s.statsIn(r, sq, bound)
+		if err != nil {
+			return nil, 0, err
+		}
+		after, err := s.store.Version(r.Context())
+		if err != nil {
+			return nil, 0, err
+		}
+		if after == version {
+			return areas, version, nil
+		}
+		if attempt == 2 {
+			return areas, -1, nil
+		}
+		version = after
+	}
 }
 
 // statsIn answers the rows of sq, only those of areas whose bounding box
