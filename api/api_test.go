@@ -279,6 +279,10 @@ type brokenStore struct{ data.Store }
 func (brokenStore) Status(ctx context.Context) (data.Status, error) {
 	return data.Status{Store: "postgis"}, data.ErrUnavailable
 }
+
+// Version is known, as a PostGIS store's is from its listener while its
+// data pool fails: the failure is then the read's.
+func (brokenStore) Version(ctx context.Context) (int64, error) { return 1, nil }
 func (brokenStore) Stats(ctx context.Context, q data.StatsQuery) ([]data.AreaStats, error) {
 	return nil, errors.Join(data.ErrUnavailable, errors.New("dial tcp 127.0.0.1:5432: connection refused"))
 }
