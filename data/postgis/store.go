@@ -270,11 +270,30 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = classify(fn(s.pool))
+		if err == nil {
+			err = classify(s.catchUp(ctx))
+		}
 		if err == nil || !errors.Is(err, data.ErrUnavailable) || ctx.Err() != nil {
 			return err
 		}
 	}
 	return err
+}
+
+// catchUp reads the dataset version after a read on the primary alone and
+// moves the store to it. An import commits before its NOTIFY reaches the
+// listener: a read in between may have had the new figures while Version
+// still said the old one, and a caller that checks Version after its reads
+// (tiles, /api/stats) must then see the move and read again rather than
+// label new figures with the old version. It is one query on no connection
+// held across fn, so nested reads cannot exhaust a small pool.
+func (s *Store) catchUp(ctx context.Context) error {
+	var v int64
+	if err := s.pool.QueryRow(ctx, "SELECT version FROM dataset_state").Scan(&v); err != nil {
+		return fmt.Errorf("dataset version after a read: %w", err)
+	}
+	s.advance(v)
+	return nil
 }
 
 // Status reports the dataset version, household count and the region the
