@@ -109,7 +109,7 @@ var (
 	nosniffValue    = []string{"nosniff"}
 	sameOriginValue = []string{"same-origin"}
 	anyOriginValue  = []string{"*"}
-	exposedHeaders  = []string{"ETag, Link, Content-Crs, X-Request-Id, Retry-After"}
+	exposedHeaders  = []string{"ETag, Link, Content-Crs, X-Request-Id, Retry-After, X-Dataset-Version"}
 )
 
 // chain wraps the router in the middleware chain.

@@ -15,6 +15,8 @@ func RegionOf(r Region, villages []Village) Region {
 		r.Code = commonCodePrefix(villages)
 	}
 	switch {
+	case r.Name.ID == "" && r.Name.EN == "" && r.Code != "" && !strings.Contains(r.Code, "."):
+		r.Name = ProvinceName(r.Code)
 	case r.Name.ID == "" && r.Name.EN == "":
 		r.Name = Text{ID: strings.TrimSpace("Wilayah " + r.Code), EN: strings.TrimSpace("Region " + r.Code)}
 	case r.Name.ID == "":

@@ -24,6 +24,10 @@ import (
 type regencyDir struct {
 	code  string
 	files data.Files
+	// region names the regency, from the index's name and name_en
+	// columns; the generator's index (with a seed column) marks its
+	// households synthetic.
+	region data.Region
 }
 
 // readRegencyDirs lists the regencies of DIR/regencies.csv.
@@ -41,6 +45,17 @@ func readRegencyDirs(dir string) ([]regencyDir, error) {
 	if len(rows) < 2 || len(rows[0]) == 0 || rows[0][0] != "code" {
 		return nil, fmt.Errorf("import --dir: %s lists no regencies (want a header starting with code, then a row per regency)", index)
 	}
+	col := map[string]int{}
+	for i, c := range rows[0] {
+		col[strings.TrimSpace(c)] = i
+	}
+	field := func(r []string, name string) string {
+		if i, ok := col[name]; ok && i < len(r) {
+			return strings.TrimSpace(r[i])
+		}
+		return ""
+	}
+	_, generated := col["seed"]
 	var out []regencyDir
 	for i, r := range rows[1:] {
 		code := strings.TrimSpace(r[0])
@@ -55,7 +70,8 @@ func readRegencyDirs(dir string) ([]regencyDir, error) {
 		if _, err := os.Stat(filepath.Join(rd, demo.ZonesFile)); err == nil {
 			fs.Zones = filepath.Join(rd, demo.ZonesFile)
 		}
-		out = append(out, regencyDir{code, fs})
+		out = append(out, regencyDir{code, fs, data.Region{
+			Name: data.Text{ID: field(r, "name"), EN: field(r, "name_en")}, Synthetic: generated}})
 	}
 	return out, nil
 }
@@ -117,7 +133,7 @@ func importDir(ctx context.Context, url, dir string, jobs int, opt data.ReadOpti
 			defer wg.Done()
 			for r := range next {
 				t := time.Now()
-				res, err := postgis.Import(ctx, url, r.files, postgis.ImportOptions{Read: opt, Log: log.With("regency", r.code)})
+				res, err := postgis.Import(ctx, url, r.files, postgis.ImportOptions{Read: opt, Log: log.With("regency", r.code), Region: r.region})
 				mu.Lock()
 				if err != nil {
 					if context.Cause(ctx) == nil {

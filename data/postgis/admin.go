@@ -15,7 +15,8 @@ import (
 
 // refreshAdminAreas keeps the regencies and provinces in step with the
 // districts an import has just written: the regencies of the file get the
-// outline of their districts and the import's region name; every province
+// outline of their districts and the import's region name (a regency
+// imported again without a name keeps the one it had); every province
 // with one of them is redrawn from all its regencies in the database
 // (regencies imported earlier included); regencies and provinces left
 // without districts go. The outlines come from data.AdminAreas, the memory
@@ -31,10 +32,19 @@ func refreshAdminAreas(ctx context.Context, tx pgx.Tx, region data.Region, distr
 		if err != nil {
 			return fmt.Errorf("regency %s: encode outline: %w", r.Code, err)
 		}
+		named := region.Code == r.Code && (region.Name.ID != "" || region.Name.EN != "")
 		if _, err := tx.Exec(ctx, `INSERT INTO regencies (code, name_id, name_en, geom) VALUES ($1, $2, $3, ST_GeomFromEWKB($4::bytea))
-			ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en, geom = excluded.geom`,
-			r.Code, r.Name.ID, r.Name.EN, g); err != nil {
+			ON CONFLICT (code) DO UPDATE SET geom = excluded.geom,
+				name_id = CASE WHEN $5 THEN excluded.name_id ELSE regencies.name_id END,
+				name_en = CASE WHEN $5 THEN excluded.name_en ELSE regencies.name_en END`,
+			r.Code, r.Name.ID, r.Name.EN, g, named); err != nil {
 			return fmt.Errorf("regency %s: %w", r.Code, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE regencies SET households = (
+				SELECT count(DISTINCT h.household_id) FROM households h
+				WHERE h.province = $2 AND h.village_code IN (SELECT v.code FROM villages v WHERE v.district_code LIKE $1 || '.%'))
+			WHERE code = $1`, r.Code, data.ProvinceCodeOf(r.Code)); err != nil {
+			return fmt.Errorf("regency %s: count households: %w", r.Code, err)
 		}
 		touched[data.ProvinceCodeOf(r.Code)] = true
 	}

@@ -178,11 +178,13 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err := addCells(ctx, tx, cp.cells); err != nil {
 			return err
 		}
-		region, err := writeDatasetRegion(ctx, tx, given, areas.Villages)
-		if err != nil {
+		if _, err := writeDatasetRegion(ctx, tx, given, areas.Villages); err != nil {
 			return err
 		}
-		if err := refreshAdminAreas(ctx, tx, region, areas.Districts); err != nil {
+		// The regencies are named by this import's own region: the
+		// dataset's may be the province the database now covers.
+		own := data.Region{Code: data.RegionOf(given, areas.Villages).Code, Name: given.Name}
+		if err := refreshAdminAreas(ctx, tx, own, areas.Districts); err != nil {
 			return err
 		}
 		full, err := needsFullRebuild(ctx, tx, sc)
@@ -206,7 +208,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 			log.Info("aggregates of the region refreshed", "region", string(sc), "took", time.Since(t).Round(time.Millisecond))
 		}
 		err = tx.QueryRow(ctx, `UPDATE dataset_state SET version = version + 1, imported_at = now(),
-			households = (SELECT count(DISTINCT household_id) FROM households)
+			households = (SELECT coalesce(sum(households), 0) FROM regencies)
 			RETURNING version, households`).Scan(&res.DatasetVersion, &res.Households)
 		if err != nil {
 			return fmt.Errorf("bump dataset version: %w", err)

@@ -159,7 +159,7 @@ func TestDifferential(t *testing.T) {
 	var queries []data.StatsQuery
 	for _, r := range rounds {
 		for _, z := range zones {
-			for _, l := range []data.Level{data.LevelRegency, data.LevelDistrict, data.LevelVillage, data.LevelZone} {
+			for _, l := range []data.Level{data.LevelProvince, data.LevelRegency, data.LevelDistrict, data.LevelVillage, data.LevelZone} {
 				queries = append(queries, data.StatsQuery{Level: l, Round: r.Round, Zone: z})
 			}
 			for _, res := range geo.Resolutions {

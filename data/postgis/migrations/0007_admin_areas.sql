@@ -9,7 +9,11 @@ CREATE TABLE regencies (
     code     text PRIMARY KEY,
     name_id  text NOT NULL,
     name_en  text NOT NULL,
-    geom     geometry(MultiPolygon, 4326)
+    geom     geometry(MultiPolygon, 4326),
+    -- distinct household_id of the regency over all rounds, counted by the
+    -- import that touched it: the dataset's count is their sum, so an
+    -- import of one regency never counts the whole database.
+    households  integer NOT NULL DEFAULT 0
 );
 CREATE INDEX regencies_geom_idx ON regencies USING gist (geom);
 
