@@ -38,17 +38,17 @@ type disclosureEntry struct {
 // audience is the threshold and disclosure outcome a query is answered
 // with: the store's own for the public, none for a query that asks for
 // unsuppressed figures (the analyst role).
-func (s *Store) audience(ctx context.Context, q data.StatsQuery, round data.Round) (int, *data.Disclosure, error) {
+func (s *Store) audience(ctx context.Context, db querier, q data.StatsQuery, round data.Round) (int, *data.Disclosure, error) {
 	if q.Unsuppressed {
 		return 0, nil, nil
 	}
-	disc, err := s.disclosure(ctx, round)
+	disc, err := s.disclosure(ctx, db, round)
 	return s.k, disc, err
 }
 
 // disclosure returns the outcome of the rule for round at the current
 // dataset version; nil with Options.PrimaryOnly.
-func (s *Store) disclosure(ctx context.Context, round data.Round) (*data.Disclosure, error) {
+func (s *Store) disclosure(ctx context.Context, db querier, round data.Round) (*data.Disclosure, error) {
 	if s.primary {
 		return nil, nil
 	}
@@ -77,7 +77,7 @@ func (s *Store) disclosure(ctx context.Context, round data.Round) (*data.Disclos
 	}
 	// The computation must not fail for everyone waiting because the
 	// request that started it went away.
-	e.d, e.err = s.protectRound(context.WithoutCancel(ctx), round)
+	e.d, e.err = s.protectRound(context.WithoutCancel(ctx), db, round)
 	if e.err != nil {
 		c.mu.Lock()
 		if c.rounds[round] == e {
@@ -91,7 +91,12 @@ func (s *Store) disclosure(ctx context.Context, round data.Round) (*data.Disclos
 
 // protectRound reads every level's sums of one round, in one snapshot, and
 // runs the rule over them.
-func (s *Store) protectRound(ctx context.Context, round data.Round) (*data.Disclosure, error) {
+//
+// db is the caller's read: within a replica's snapshot the rule reads in a
+// savepoint of it, on the connection the caller already holds. A second
+// connection would deadlock a busy pool: every connection held by a read
+// waiting for this one computation, which waits for a connection.
+func (s *Store) protectRound(ctx context.Context, db querier, round data.Round) (*data.Disclosure, error) {
 	ms := data.ProtectedMeasures()
 	cols := make([]string, len(ms))
 	for i, m := range ms {
@@ -99,7 +104,7 @@ func (s *Store) protectRound(ctx context.Context, round data.Round) (*data.Discl
 	}
 	sumCols := strings.Join(cols, ", ")
 	rs := &data.RoundSums{ZoneVillages: map[string][]string{}, ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{}}
-	err := s.read(ctx, func(db querier) error {
+	body := func(db querier) error {
 		// One snapshot: with replicas db already is one (a savepoint in it
 		// costs nothing); else a transaction of its own on the pool.
 		var tx pgx.Tx
@@ -199,7 +204,13 @@ func (s *Store) protectRound(ctx context.Context, round data.Round) (*data.Discl
 			return nil
 		})
 		return err
-	})
+	}
+	var err error
+	if outer, ok := db.(pgx.Tx); ok {
+		err = body(outer)
+	} else {
+		err = s.read(ctx, body)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("disclosure of round %s: %w", round, err)
 	}

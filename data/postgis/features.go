@@ -153,7 +153,7 @@ func (s *Store) Features(ctx context.Context, q data.FeatureQuery, fn func(a *da
 		if err != nil {
 			return err
 		}
-		k, disc, err := s.audience(ctx, q.StatsQuery, round)
+		k, disc, err := s.audience(ctx, db, q.StatsQuery, round)
 		if err != nil {
 			return err
 		}

@@ -353,3 +353,40 @@ func TestReplicaDownAndBack(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaOneConnection reads a replica through a pool of one
+// connection, with several cold requests at once: the disclosure rule they
+// all wait for reads in the snapshot of the request that computes it, on the
+// connection that request holds. Reading on a connection of its own, it
+// would wait for one that every other request holds while waiting for it.
+func TestReplicaOneConnection(t *testing.T) {
+	ctx := context.Background()
+	primary := pgtest.NewCluster(t)
+	if _, err := postgis.Migrate(ctx, primary.URL, quiet); err != nil {
+		t.Fatal(err)
+	}
+	importFiles(t, primary.URL, files(t))
+	replica := pgtest.NewReplica(t, primary)
+	store, err := postgis.Open(ctx, primary.URL, postgis.Options{Log: quiet, ReplicaURLs: []string{replica.URL}, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	waitUntil(t, "the replica serves reads", func() bool { return serving(store) == replica.URL })
+	// A bound, not a timing: without the shared snapshot these reads
+	// never finish, and the test must end with a message rather than hang.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	errs := make(chan error)
+	for _, level := range []data.Level{data.LevelVillage, data.LevelDistrict, data.LevelRegency, data.LevelZone} {
+		go func() {
+			_, err := store.Stats(ctx, data.StatsQuery{Level: level})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("a read through one replica connection failed: %v", err)
+		}
+	}
+}

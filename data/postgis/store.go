@@ -480,7 +480,7 @@ func (s *Store) collect(ctx context.Context, q data.StatsQuery, bound *orb.Bound
 		if err := s.checkZone(ctx, db, q.Zone); err != nil {
 			return err
 		}
-		k, disc, err := s.audience(ctx, q, round)
+		k, disc, err := s.audience(ctx, db, q, round)
 		if err != nil {
 			return err
 		}
