@@ -356,7 +356,7 @@ func rebuildAggregates(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 			return err
 		}
 	}
-	if err := rebuildRollups(ctx, tx); err != nil {
+	if err := rebuildRollups(ctx, tx, ""); err != nil {
 		return err
 	}
 	return exec("record registry", `UPDATE dataset_state SET registry_hash = $1`, registryHash())

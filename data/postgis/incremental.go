@@ -254,7 +254,7 @@ func refreshScope(ctx context.Context, tx pgx.Tx, log *slog.Logger, r refresh) e
 	if err := refreshHexagons(ctx, tx, exec); err != nil {
 		return err
 	}
-	return rebuildRollups(ctx, tx)
+	return rebuildRollups(ctx, tx, p)
 }
 
 func runAllArgs(exec execFunc, args []any, steps ...step) error {

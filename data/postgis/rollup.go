@@ -32,12 +32,24 @@ func rollupLevels() []aggLevel {
 }
 
 // rebuildRollups recomputes the roll-up tables. They hold a row per round
-// and area, so they are rebuilt whole: a new table replaces the old within
-// the caller's transaction, whose shape then follows the registry.
-func rebuildRollups(ctx context.Context, tx pgx.Tx) error {
+// and area, so they are recomputed whole. A full rebuild (province empty)
+// replaces each table within the caller's transaction, whose shape then
+// follows the registry. An import of one region rewrites only the rows of
+// its province (province not empty) instead: dropping the table would lock
+// every reader out of it, and every read resolves its round there, until
+// the import commits; other provinces' rows stay as they were.
+func rebuildRollups(ctx context.Context, tx pgx.Tx, province string) error {
 	for _, l := range rollupLevels() {
 		sql := fmt.Sprintf("DROP TABLE IF EXISTS %[1]s; CREATE TABLE %[1]s AS %[2]s; ", l.table, l.selectSQL()) + fmt.Sprintf(l.index, l.table)
-		if _, err := tx.Exec(ctx, sql); err != nil {
+		var args []any
+		if province != "" {
+			if _, err := tx.Exec(ctx, "DELETE FROM "+l.table+" WHERE left(code, 2) = $1", province); err != nil {
+				return fmt.Errorf("roll up %s: %w", l.table, err)
+			}
+			sql = fmt.Sprintf("INSERT INTO %[1]s SELECT * FROM (%[2]s) x WHERE left(x.code, 2) = $1", l.table, l.selectSQL())
+			args = []any{province}
+		}
+		if _, err := tx.Exec(ctx, sql, args...); err != nil {
 			return fmt.Errorf("roll up %s: %w", l.table, err)
 		}
 	}
