@@ -371,7 +371,6 @@ func TestReplicaOneConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
 	waitUntil(t, "the replica serves reads", func() bool { return serving(store) == replica.URL })
 	// A bound, not a timing: without the shared snapshot these reads
 	// never finish, and the test must end with a message rather than hang.
@@ -385,8 +384,16 @@ func TestReplicaOneConnection(t *testing.T) {
 		}()
 	}
 	for range 4 {
-		if err := <-errs; err != nil {
-			t.Errorf("a read through one replica connection failed: %v", err)
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("a read through one replica connection failed: %v", err)
+			}
+		case <-ctx.Done():
+			// The store is left open: closing waits for the connection
+			// the stuck read holds.
+			t.Fatal("reads through one replica connection still wait after two minutes: they deadlocked")
 		}
 	}
+	store.Close()
 }
