@@ -19,7 +19,7 @@ func TestImportZoneFlags(t *testing.T) {
 	}{
 		{"both", []string{"import", "--database-url", "postgres://nowhere/db", "--households", "h.csv", "--villages", "v.geojson",
 			"--zones", "z.geojson", "--clear-zones"}, 2, "--clear-zones removes the zones and --zones replaces them: give one or the other"},
-		{"help", []string{"help", "import"}, 0, "Without --zones the zones in the database are kept (--clear-zones removes them)"},
+		{"help", []string{"help", "import"}, 0, "Without --zones the region's zones are kept (--clear-zones\nremoves them)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
