@@ -323,8 +323,25 @@ GROUP BY GROUPING SETS (` + causeSets + `)`},
 	if err := runAll(exec,
 		step{"keep the changed cells", `DELETE FROM inc_hex_base b WHERE NOT EXISTS (SELECT 1 FROM import_cells c WHERE c.res = b.res AND c.cell = b.cell);
 			DELETE FROM inc_hex_causes b WHERE NOT EXISTS (SELECT 1 FROM import_cells c WHERE c.res = b.res AND c.cell = b.cell)`},
-		step{"clear the changed cells", `DELETE FROM agg_hexagons a USING import_cells c WHERE a.res = c.res AND a.cell = c.cell`},
 	); err != nil {
+		return err
+	}
+	// The table holds every hexagon of the database: with the rounds
+	// given and the cells counted, the planner can probe the primary key
+	// (round, res, cell) per changed cell rather than read it all.
+	rows, err = tx.Query(ctx, `SELECT r.round::text FROM `+roundsList)
+	if err != nil {
+		return fmt.Errorf("list the rounds: %w", err)
+	}
+	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list the rounds: %w", err)
+	}
+	if err := exec("count the changed cells", `ANALYZE import_cells`); err != nil {
+		return err
+	}
+	if err := exec("clear the changed cells", `DELETE FROM agg_hexagons a
+		WHERE a.round = ANY($1::date[]) AND (a.res, a.cell) IN (SELECT c.res, c.cell FROM import_cells c)`, rounds); err != nil {
 		return err
 	}
 	for _, res := range geo.Resolutions {
