@@ -11,13 +11,9 @@ import (
 	"labmap/internal/testsignal"
 )
 
-// TestMigrateImportCommands drives the database subcommands the way a user
-// would, from the demo files to a second migrate that has nothing to do.
-func TestMigrateImportCommands(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	dir := t.TempDir()
-	ctx := context.Background()
-	runOK := func(args ...string) string {
+// runner runs labmap commands that must succeed, returning what they print.
+func runner(ctx context.Context, t *testing.T) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
 		var out, errb testsignal.Lines
 		if code := run(ctx, args, &out, &errb); code != 0 {
@@ -25,6 +21,15 @@ func TestMigrateImportCommands(t *testing.T) {
 		}
 		return out.String() + errb.String()
 	}
+}
+
+// TestMigrateImportCommands drives the database subcommands the way a user
+// would, from the demo files to a second migrate that has nothing to do.
+func TestMigrateImportCommands(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	runOK := runner(ctx, t)
 	runOK("demo", "--households", "1000", "--out", dir)
 	files := []string{"--households", filepath.Join(dir, "households.csv"), "--villages", filepath.Join(dir, "villages.geojson"),
 		"--zones", filepath.Join(dir, "zones.geojson"), "--districts", filepath.Join(dir, "districts.geojson")}
@@ -58,14 +63,7 @@ func TestImportDir(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	dir := t.TempDir()
 	ctx := context.Background()
-	runOK := func(args ...string) string {
-		t.Helper()
-		var out, errb testsignal.Lines
-		if code := run(ctx, args, &out, &errb); code != 0 {
-			t.Fatalf("labmap %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
-		}
-		return out.String() + errb.String()
-	}
+	runOK := runner(ctx, t)
 	runOK("demo", "--households", "500", "--rounds", "2", "--out", filepath.Join(dir, "33.26"))
 	runOK("migrate", "--database-url", url)
 	index := filepath.Join(dir, "regencies.csv")

@@ -2,8 +2,6 @@ package postgis_test
 
 import (
 	"context"
-	"encoding/csv"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -82,15 +80,7 @@ func twoRegencies(t *testing.T) data.Files {
 // per round and regency; the copied regency is told by its id prefix.
 func csvTotals(t *testing.T, path string) map[[2]string][4]int64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, path)
 	col := map[string]int{}
 	for i, c := range rows[0] {
 		col[c] = i

@@ -414,6 +414,19 @@ func writeVariant(t *testing.T, f data.Files, edit func(lines []string) []string
 	return v
 }
 
+// everyThirdGone drops every third household row of a CSV (for
+// writeVariant): every round's figures change, and an import keeps the
+// rounds its file lacks, so none is left as it was.
+func everyThirdGone(lines []string) []string {
+	out := lines[:1]
+	for i, l := range lines[1:] {
+		if i%3 != 2 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func TestFailedImportChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	url := migrated(t)

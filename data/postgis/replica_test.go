@@ -247,17 +247,7 @@ func TestReplicaServesOneVersion(t *testing.T) {
 	stop := make(chan struct{})
 	rd := r.startReaders(t, stop)
 	r.replayPaused(t, true)
-	// Every third household row gone: every round changes (an import
-	// keeps the rounds its file lacks).
-	f := writeVariant(t, files(t), func(ls []string) []string {
-		out := ls[:1]
-		for i, l := range ls[1:] {
-			if i%3 != 2 {
-				out = append(out, l)
-			}
-		}
-		return out
-	})
+	f := writeVariant(t, files(t), everyThirdGone)
 	v2 := importFiles(t, r.primary.URL, f).DatasetVersion
 	r.waitFor(t, "the reference store has the new version", func() bool {
 		v, err := r.ref.Version(context.Background())
