@@ -126,7 +126,7 @@ func storedZones(ctx context.Context, tx pgx.Tx, sc scope) ([]storedZone, error)
 	rows, err := tx.Query(ctx, `SELECT z.id, z.name, z.kind, ST_AsBinary(z.geom), z.outline_from_villages,
 		coalesce((SELECT array_agg(zv.village_code ORDER BY zv.ord) FROM zone_villages zv WHERE zv.zone_id = z.id), '{}')
 		FROM zones z WHERE EXISTS (SELECT 1 FROM zone_villages zv WHERE zv.zone_id = z.id AND `+sqlHolds("zv.village_code", 1)+`)
-		ORDER BY z.ord`, string(sc))
+		ORDER BY z.ord, z.id`, string(sc))
 	if err != nil {
 		return nil, fmt.Errorf("read the zones to keep: %w", err)
 	}

@@ -46,19 +46,19 @@ func queryableSQL(level data.Level, name string, k int, hid hiddenParams) (strin
 			return "a.code", true
 		case data.LevelVillage:
 			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
-				WHERE zv.village_code = a.code ORDER BY z.ord LIMIT 1)`, true
+				WHERE zv.village_code = a.code ORDER BY z.ord, z.id LIMIT 1)`, true
 		case data.LevelDistrict:
 			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code
-				WHERE v.district_code = a.code ORDER BY z.ord LIMIT 1)`, true
+				WHERE v.district_code = a.code ORDER BY z.ord, z.id LIMIT 1)`, true
 		case data.LevelRegency, data.LevelProvince:
 			return `(SELECT zv.zone_id FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
-				WHERE zv.village_code LIKE a.code || '.%' ORDER BY z.ord LIMIT 1)`, true
+				WHERE zv.village_code LIKE a.code || '.%' ORDER BY z.ord, z.id LIMIT 1)`, true
 		case data.LevelHexagon:
 			// The first zone, by zone order, with households in the cell at
 			// this round; the same whether a comes from agg_hexagons or
 			// from one zone's hexagons.
 			return `(SELECT hz.zone_id FROM hexagon_zones hz JOIN zones z ON z.id = hz.zone_id
-				WHERE hz.round = a.round AND hz.res = a.res AND hz.cell = a.cell ORDER BY z.ord LIMIT 1)`, true
+				WHERE hz.round = a.round AND hz.res = a.res AND hz.cell = a.cell ORDER BY z.ord, z.id LIMIT 1)`, true
 		}
 		return "", false
 	}

@@ -348,7 +348,7 @@ func (s *Store) Zones(ctx context.Context) ([]data.Zone, error) {
 		out = out[:0]
 		rows, err := q.Query(ctx, `SELECT z.id, z.name, z.kind, ST_AsBinary(z.geom),
 			coalesce((SELECT array_agg(zv.village_code ORDER BY zv.ord) FROM zone_villages zv WHERE zv.zone_id = z.id), '{}')
-			FROM zones z ORDER BY z.ord`)
+			FROM zones z ORDER BY z.ord, z.id`)
 		if err != nil {
 			return err
 		}

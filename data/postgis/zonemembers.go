@@ -14,10 +14,10 @@ import (
 func zoneMembersSQL(level data.Level) (string, bool) {
 	switch level {
 	case data.LevelVillage:
-		return `SELECT zv.village_code, array_agg(zv.zone_id ORDER BY z.ord) FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
+		return `SELECT zv.village_code, array_agg(zv.zone_id ORDER BY z.ord, z.id) FROM zone_villages zv JOIN zones z ON z.id = zv.zone_id
 			WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL GROUP BY zv.village_code`, true
 	case data.LevelDistrict:
-		return `SELECT d.district_code, array_agg(d.zone_id ORDER BY d.ord) FROM (
+		return `SELECT d.district_code, array_agg(d.zone_id ORDER BY d.ord, d.zone_id) FROM (
 				SELECT DISTINCT v.district_code, zv.zone_id, z.ord FROM zone_villages zv
 				JOIN zones z ON z.id = zv.zone_id JOIN villages v ON v.code = zv.village_code) d
 			WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL GROUP BY d.district_code`, true
@@ -26,14 +26,14 @@ func zoneMembersSQL(level data.Level) (string, bool) {
 		if level == data.LevelProvince {
 			n = 2
 		}
-		return fmt.Sprintf(`SELECT d.code, array_agg(d.zone_id ORDER BY d.ord) FROM (
+		return fmt.Sprintf(`SELECT d.code, array_agg(d.zone_id ORDER BY d.ord, d.zone_id) FROM (
 				SELECT DISTINCT left(zv.village_code, %d) AS code, zv.zone_id, z.ord FROM zone_villages zv
 				JOIN zones z ON z.id = zv.zone_id) d
 			WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL GROUP BY d.code`, n), true
 	case data.LevelZone:
 		return `SELECT z.id, ARRAY[z.id] FROM zones z WHERE $1::date IS NOT NULL AND $2::int IS NOT NULL`, true
 	case data.LevelHexagon:
-		return `SELECT hz.code, array_agg(hz.zone_id ORDER BY z.ord) FROM hexagon_zones hz JOIN zones z ON z.id = hz.zone_id
+		return `SELECT hz.code, array_agg(hz.zone_id ORDER BY z.ord, z.id) FROM hexagon_zones hz JOIN zones z ON z.id = hz.zone_id
 			WHERE hz.round = $1 AND hz.res = $2 GROUP BY hz.code`, true
 	}
 	return "", false
