@@ -57,6 +57,8 @@ type Project struct {
 func collectionList() []Collection {
 	out := []Collection{
 		{ID: "zones", Level: data.LevelZone, Title: data.Text{ID: "Zona laboratorium kemiskinan", EN: "Poverty lab zones"}},
+		{ID: "provinces", Level: data.LevelProvince, Title: data.Text{ID: "Provinsi", EN: "Provinces"}},
+		{ID: "regencies", Level: data.LevelRegency, Title: data.Text{ID: "Kabupaten dan kota", EN: "Regencies and cities (kabupaten and kota)"}},
 		{ID: "districts", Level: data.LevelDistrict, Title: data.Text{ID: "Kecamatan", EN: "Districts (kecamatan)"}},
 		{ID: "villages", Level: data.LevelVillage, Title: data.Text{ID: "Desa dan kelurahan", EN: "Villages (desa and kelurahan)"}},
 	}
