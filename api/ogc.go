@@ -9,35 +9,16 @@ import (
 	"strings"
 
 	"labmap/data"
-	"labmap/geo"
 )
 
 // OGC API Features (Parts 1, 2 and 3) over the aggregates. Collections are
 // the levels, with one collection per H3 resolution because clients expect a
 // collection to have one kind of feature.
 
-// collection is one OGC API collection.
-type collection struct {
-	ID    string
-	Level data.Level
-	Res   int
-	Title data.Text
-}
+// collection is one OGC API collection (see data.Collections).
+type collection = data.Collection
 
-func collections() []collection {
-	out := []collection{
-		{"zones", data.LevelZone, 0, data.Text{ID: "Zona laboratorium kemiskinan", EN: "Poverty lab zones"}},
-		{"provinces", data.LevelProvince, 0, data.Text{ID: "Provinsi", EN: "Provinces"}},
-		{"regencies", data.LevelRegency, 0, data.Text{ID: "Kabupaten dan kota", EN: "Regencies and cities (kabupaten and kota)"}},
-		{"districts", data.LevelDistrict, 0, data.Text{ID: "Kecamatan", EN: "Districts (kecamatan)"}},
-		{"villages", data.LevelVillage, 0, data.Text{ID: "Desa dan kelurahan", EN: "Villages (desa and kelurahan)"}},
-	}
-	for _, r := range geo.Resolutions {
-		out = append(out, collection{fmt.Sprintf("hexagons_r%d", r), data.LevelHexagon, r,
-			data.Text{ID: fmt.Sprintf("Heksagon H3 resolusi %d", r), EN: fmt.Sprintf("H3 hexagons, resolution %d", r)}})
-	}
-	return out
-}
+func collections() []collection { return data.Collections() }
 
 func collectionByID(id string) (collection, bool) {
 	for _, c := range collections() {

@@ -13,7 +13,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"labmap/data"
-	"labmap/geo"
 	"labmap/tiles"
 )
 
@@ -31,9 +30,7 @@ type ProjectQuery struct {
 // Collection is one OGC API collection of the project with the choropleth
 // its layer is drawn with.
 type Collection struct {
-	ID      string
-	Level   data.Level
-	Title   data.Text
+	data.Collection
 	Classes tiles.Choropleth
 }
 
@@ -50,23 +47,6 @@ type Project struct {
 	Extent      orb.Bound // lon/lat
 	Zones       []data.Zone
 	Collections []Collection
-}
-
-// Collections lists labmap's OGC API collections, in the order a layer
-// tree shows them (outlines over areas, fine over coarse).
-func collectionList() []Collection {
-	out := []Collection{
-		{ID: "zones", Level: data.LevelZone, Title: data.Text{ID: "Zona laboratorium kemiskinan", EN: "Poverty lab zones"}},
-		{ID: "provinces", Level: data.LevelProvince, Title: data.Text{ID: "Provinsi", EN: "Provinces"}},
-		{ID: "regencies", Level: data.LevelRegency, Title: data.Text{ID: "Kabupaten dan kota", EN: "Regencies and cities (kabupaten and kota)"}},
-		{ID: "districts", Level: data.LevelDistrict, Title: data.Text{ID: "Kecamatan", EN: "Districts (kecamatan)"}},
-		{ID: "villages", Level: data.LevelVillage, Title: data.Text{ID: "Desa dan kelurahan", EN: "Villages (desa and kelurahan)"}},
-	}
-	for _, r := range geo.Resolutions {
-		out = append(out, Collection{ID: "hexagons_r" + strconv.Itoa(r), Level: data.LevelHexagon,
-			Title: data.Text{ID: fmt.Sprintf("Heksagon H3 resolusi %d", r), EN: fmt.Sprintf("H3 hexagons, resolution %d", r)}})
-	}
-	return out
 }
 
 // NewProject reads from store what a project needs: the region, its
@@ -94,11 +74,9 @@ func NewProject(ctx context.Context, store data.Store, q ProjectQuery) (*Project
 	}
 	p := &Project{ServerURL: strings.TrimSuffix(q.ServerURL, "/"), Region: st.Region, Indicator: data.Indicators[i],
 		Round: q.Round, Lang: lang, Extent: extent, Zones: zones}
-	for _, c := range collectionList() {
-		sq := tiles.StyleQuery{Indicator: q.Indicator, Level: c.Level, Round: q.Round, Lang: lang, MinHouseholds: q.MinHouseholds}
-		if c.Level == data.LevelHexagon {
-			sq.Res, _ = strconv.Atoi(strings.TrimPrefix(c.ID, "hexagons_r"))
-		}
+	for _, dc := range data.Collections() {
+		c := Collection{Collection: dc}
+		sq := tiles.StyleQuery{Indicator: q.Indicator, Level: c.Level, Res: c.Res, Round: q.Round, Lang: lang, MinHouseholds: q.MinHouseholds}
 		if c.Classes, err = tiles.Classify(ctx, store, sq); err != nil {
 			return nil, fmt.Errorf("project: %w", err)
 		}
@@ -113,7 +91,7 @@ func (p *Project) collection(id string) Collection {
 			return c
 		}
 	}
-	return Collection{ID: id}
+	return Collection{Collection: data.Collection{ID: id}}
 }
 
 // Spatial reference systems the project uses, as QGIS identifies them: its
