@@ -613,3 +613,37 @@ func (g *graph) check(pt *partition, qi int) {
 		}
 	}
 }
+
+// AreaMask is one row's outcome of the rule beyond the primary rule: what
+// a store keeps so that the rule need not run again (see Masks).
+type AreaMask struct {
+	Key  AreaKey
+	Mask uint32
+}
+
+// Masks lists the outcome in key order; DisclosureOf turns it back into
+// the same Disclosure. Nil for a nil Disclosure.
+func (d *Disclosure) Masks() []AreaMask {
+	if d == nil {
+		return nil
+	}
+	out := make([]AreaMask, 0, len(d.extra))
+	for k, m := range d.extra {
+		out = append(out, AreaMask{k, m})
+	}
+	slices.SortFunc(out, func(a, b AreaMask) int {
+		return cmp.Or(cmp.Compare(a.Key.Level, b.Key.Level), cmp.Compare(a.Key.Res, b.Key.Res),
+			cmp.Compare(a.Key.Zone, b.Key.Zone), cmp.Compare(a.Key.Code, b.Key.Code))
+	})
+	return out
+}
+
+// DisclosureOf rebuilds the Disclosure whose Masks are ms, under this
+// build's rule: ms must come from Masks of the same indicator registry.
+func DisclosureOf(ms []AreaMask) *Disclosure {
+	d := &Disclosure{p: rules, extra: make(map[AreaKey]uint32, len(ms))}
+	for _, m := range ms {
+		d.extra[keyOf(m.Key.Level, m.Key.Res, m.Key.Zone, m.Key.Code)] = m.Mask
+	}
+	return d
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"labmap/data"
 	"labmap/data/postgis"
 )
 
@@ -59,8 +60,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	clearZones := fs.Bool("clear-zones", false, "remove the region's lab zones (without --zones the database's zones are kept)")
 	dir := fs.String("dir", "", "import every regency of a directory written by `labmap demo --province` (DIR/regencies.csv), each in its own transaction")
 	jobs := fs.Int("jobs", 4, "with --dir: how many regencies are imported at once, each on its own connection")
+	minHouseholds := fs.Int("min-households", data.DefaultMinHouseholds,
+		"the suppression threshold k of the servers: the import decides the disclosure rule for it, so they need not at their first request")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *minHouseholds < 1 {
+		return fmt.Errorf("--min-households: %d is below 1", *minHouseholds)
 	}
 	if *dir != "" {
 		if *dbURL == "" || files.Households != "" || files.Villages != "" || *dryRun || *jobs < 1 {
@@ -71,7 +77,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		return importDir(ctx, *dbURL, *dir, *jobs, files.opt, log, stdout)
+		return importDir(ctx, *dbURL, *dir, *jobs, *minHouseholds, files.opt, log, stdout)
 	}
 	if *dryRun {
 		if files.Households == "" || files.Villages == "" {
@@ -92,7 +98,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	opt := postgis.ImportOptions{Read: files.opt, Log: log, ClearZones: *clearZones, Region: files.region()}
+	opt := postgis.ImportOptions{Read: files.opt, Log: log, ClearZones: *clearZones, Region: files.region(), MinHouseholds: *minHouseholds}
 	if !*quiet && isTerminal(stderr) {
 		opt.Progress = stderr
 	}

@@ -98,7 +98,7 @@ func roundsOf(ctx context.Context, path string, opt data.ReadOptions) ([]data.Ro
 // its own transaction, jobs at a time. Each regency's import is its own:
 // when one fails, those already committed stay, those running are
 // cancelled (and roll back), the rest are not started.
-func importDir(ctx context.Context, url, dir string, jobs int, opt data.ReadOptions, log *slog.Logger, stdout io.Writer) error {
+func importDir(ctx context.Context, url, dir string, jobs, k int, opt data.ReadOptions, log *slog.Logger, stdout io.Writer) error {
 	regs, err := readRegencyDirs(dir)
 	if err != nil {
 		return err
@@ -133,7 +133,7 @@ func importDir(ctx context.Context, url, dir string, jobs int, opt data.ReadOpti
 			defer wg.Done()
 			for r := range next {
 				t := time.Now()
-				res, err := postgis.Import(ctx, url, r.files, postgis.ImportOptions{Read: opt, Log: log.With("regency", r.code), Region: r.region})
+				res, err := postgis.Import(ctx, url, r.files, postgis.ImportOptions{Read: opt, Log: log.With("regency", r.code), Region: r.region, SkipDisclosure: true})
 				mu.Lock()
 				if err != nil {
 					if context.Cause(ctx) == nil {
@@ -163,6 +163,13 @@ send:
 		}
 		return fmt.Errorf("import --dir: %w (the regencies reported imported stay imported; the others are unchanged)", err)
 	}
-	fmt.Fprintf(stdout, "imported %d regencies, %d rows, in %s with %d jobs\n", len(regs), rows, time.Since(start).Round(time.Millisecond), jobs)
+	// The rule once, for the version the last regency committed, rather
+	// than over the growing province after every regency.
+	t := time.Now()
+	if err := postgis.DecideDisclosure(ctx, url, k); err != nil {
+		return fmt.Errorf("import --dir: every regency is imported; %w", err)
+	}
+	fmt.Fprintf(stdout, "imported %d regencies, %d rows, in %s with %d jobs (disclosure rule decided in %s)\n",
+		len(regs), rows, time.Since(start).Round(time.Millisecond), jobs, time.Since(t).Round(time.Millisecond))
 	return nil
 }

@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -77,7 +78,7 @@ func (s *Store) disclosure(ctx context.Context, db querier, round data.Round) (*
 	}
 	// The computation must not fail for everyone waiting because the
 	// request that started it went away.
-	e.d, e.err = s.protectRound(context.WithoutCancel(ctx), db, round)
+	e.d, e.err = s.protectRound(context.WithoutCancel(ctx), db, v, round)
 	if e.err != nil {
 		c.mu.Lock()
 		if c.rounds[round] == e {
@@ -96,14 +97,8 @@ func (s *Store) disclosure(ctx context.Context, db querier, round data.Round) (*
 // savepoint of it, on the connection the caller already holds. A second
 // connection would deadlock a busy pool: every connection held by a read
 // waiting for this one computation, which waits for a connection.
-func (s *Store) protectRound(ctx context.Context, db querier, round data.Round) (*data.Disclosure, error) {
-	ms := data.ProtectedMeasures()
-	cols := make([]string, len(ms))
-	for i, m := range ms {
-		cols[i] = "a." + measureCol(m)
-	}
-	sumCols := strings.Join(cols, ", ")
-	rs := &data.RoundSums{ZoneVillages: map[string][]string{}, ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{}}
+func (s *Store) protectRound(ctx context.Context, db querier, version int64, round data.Round) (*data.Disclosure, error) {
+	var d *data.Disclosure
 	body := func(db querier) error {
 		// One snapshot: with replicas db already is one (a savepoint in it
 		// costs nothing); else a transaction of its own on the pool.
@@ -118,91 +113,16 @@ func (s *Store) protectRound(ctx context.Context, db querier, round data.Round) 
 			return err
 		}
 		defer tx.Rollback(ctx)
-		*rs = data.RoundSums{ZoneVillages: map[string][]string{}, ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{}}
-		read := func(sql string, fn func(key []string, sums *[data.NumMeasures]int64)) error {
-			rows, err := tx.Query(ctx, sql, string(round))
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			nkeys := len(rows.FieldDescriptions()) - len(ms)
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					return err
-				}
-				key := make([]string, nkeys)
-				for i := range key {
-					key[i] = fmt.Sprint(vals[i])
-				}
-				sums := new([data.NumMeasures]int64)
-				for i, m := range ms {
-					n, ok := vals[nkeys+i].(int64)
-					if !ok {
-						return fmt.Errorf("disclosure: %s is %T, not a bigint", measureCol(m), vals[nkeys+i])
-					}
-					sums[m] = n
-				}
-				fn(key, sums)
-			}
-			return rows.Err()
-		}
-		total := new([data.NumMeasures]int64)
-		rs.Total = data.AreaSums{Sums: total}
-		if err := read("SELECT a.code, "+sumCols+" FROM agg_provinces a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Provinces = append(rs.Provinces, data.AreaSums{Code: k[0], Sums: sums})
-			for i := range sums {
-				total[i] += sums[i]
-			}
-		}); err != nil {
+		// The import that wrote this version may have decided the rule
+		// already; the same snapshot holds its outcome.
+		if d, err = loadDecided(ctx, tx, version, round, s.k); err != nil || d != nil {
 			return err
 		}
-		if err := read("SELECT a.code, left(a.code, 2), "+sumCols+" FROM agg_regencies a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Regencies = append(rs.Regencies, data.AreaSums{Code: k[0], Parent: k[1], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		if err := read("SELECT a.code, "+sumCols+" FROM agg_districts a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Districts = append(rs.Districts, data.AreaSums{Code: k[0], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		if err := read("SELECT a.code, a.district_code, "+sumCols+" FROM agg_villages a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Villages = append(rs.Villages, data.AreaSums{Code: k[0], Parent: k[1], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		if err := read("SELECT a.code, "+sumCols+" FROM agg_zones a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			rs.Zones = append(rs.Zones, data.AreaSums{Code: k[0], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		if err := read("SELECT a.res::text, a.code, "+sumCols+" FROM agg_hexagons a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			r, _ := strconv.Atoi(k[0])
-			rs.Hexagons[r-geo.MinRes] = append(rs.Hexagons[r-geo.MinRes], data.AreaSums{Code: k[1], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		if err := read("SELECT a.zone_id, a.res::text, a.code, "+sumCols+" FROM hexagon_zones a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
-			zh := rs.ZoneHexagons[k[0]]
-			if zh == nil {
-				zh = new([len(geo.Resolutions)][]data.AreaSums)
-				rs.ZoneHexagons[k[0]] = zh
-			}
-			r, _ := strconv.Atoi(k[1])
-			zh[r-geo.MinRes] = append(zh[r-geo.MinRes], data.AreaSums{Code: k[2], Sums: sums})
-		}); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT zone_id, village_code FROM zone_villages WHERE $1::text IS NOT NULL`, string(round))
+		rs, err := readRoundSums(ctx, tx, round)
 		if err != nil {
 			return err
 		}
-		var zone, village string
-		_, err = pgx.ForEachRow(rows, []any{&zone, &village}, func() error {
-			rs.ZoneVillages[zone] = append(rs.ZoneVillages[zone], village)
-			return nil
-		})
+		d, err = data.Protect(rs, s.k)
 		return err
 	}
 	var err error
@@ -214,5 +134,198 @@ func (s *Store) protectRound(ctx context.Context, db querier, round data.Round) 
 	if err != nil {
 		return nil, fmt.Errorf("disclosure of round %s: %w", round, err)
 	}
-	return data.Protect(rs, s.k)
+	return d, nil
+}
+
+// readRoundSums reads every level's sums of one round in tx, as the rule
+// takes them.
+func readRoundSums(ctx context.Context, tx pgx.Tx, round data.Round) (*data.RoundSums, error) {
+	ms := data.ProtectedMeasures()
+	cols := make([]string, len(ms))
+	for i, m := range ms {
+		cols[i] = "a." + measureCol(m)
+	}
+	sumCols := strings.Join(cols, ", ")
+	rs := &data.RoundSums{ZoneVillages: map[string][]string{}, ZoneHexagons: map[string]*[len(geo.Resolutions)][]data.AreaSums{}}
+	read := func(sql string, fn func(key []string, sums *[data.NumMeasures]int64)) error {
+		rows, err := tx.Query(ctx, sql, string(round))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		nkeys := len(rows.FieldDescriptions()) - len(ms)
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				return err
+			}
+			key := make([]string, nkeys)
+			for i := range key {
+				key[i] = fmt.Sprint(vals[i])
+			}
+			sums := new([data.NumMeasures]int64)
+			for i, m := range ms {
+				n, ok := vals[nkeys+i].(int64)
+				if !ok {
+					return fmt.Errorf("disclosure: %s is %T, not a bigint", measureCol(m), vals[nkeys+i])
+				}
+				sums[m] = n
+			}
+			fn(key, sums)
+		}
+		return rows.Err()
+	}
+	total := new([data.NumMeasures]int64)
+	rs.Total = data.AreaSums{Sums: total}
+	if err := read("SELECT a.code, "+sumCols+" FROM agg_provinces a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		rs.Provinces = append(rs.Provinces, data.AreaSums{Code: k[0], Sums: sums})
+		for i := range sums {
+			total[i] += sums[i]
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.code, left(a.code, 2), "+sumCols+" FROM agg_regencies a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		rs.Regencies = append(rs.Regencies, data.AreaSums{Code: k[0], Parent: k[1], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.code, "+sumCols+" FROM agg_districts a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		rs.Districts = append(rs.Districts, data.AreaSums{Code: k[0], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.code, a.district_code, "+sumCols+" FROM agg_villages a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		rs.Villages = append(rs.Villages, data.AreaSums{Code: k[0], Parent: k[1], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.code, "+sumCols+" FROM agg_zones a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		rs.Zones = append(rs.Zones, data.AreaSums{Code: k[0], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.res::text, a.code, "+sumCols+" FROM agg_hexagons a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		r, _ := strconv.Atoi(k[0])
+		rs.Hexagons[r-geo.MinRes] = append(rs.Hexagons[r-geo.MinRes], data.AreaSums{Code: k[1], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	if err := read("SELECT a.zone_id, a.res::text, a.code, "+sumCols+" FROM hexagon_zones a WHERE a.round = $1", func(k []string, sums *[data.NumMeasures]int64) {
+		zh := rs.ZoneHexagons[k[0]]
+		if zh == nil {
+			zh = new([len(geo.Resolutions)][]data.AreaSums)
+			rs.ZoneHexagons[k[0]] = zh
+		}
+		r, _ := strconv.Atoi(k[1])
+		zh[r-geo.MinRes] = append(zh[r-geo.MinRes], data.AreaSums{Code: k[2], Sums: sums})
+	}); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT zone_id, village_code FROM zone_villages WHERE $1::text IS NOT NULL`, string(round))
+	if err != nil {
+		return nil, err
+	}
+	var zone, village string
+	_, err = pgx.ForEachRow(rows, []any{&zone, &village}, func() error {
+		rs.ZoneVillages[zone] = append(rs.ZoneVillages[zone], village)
+		return nil
+	})
+	return rs, err
+}
+
+// decideDisclosure runs the rule over every round at the dataset version
+// the import in tx is committing, and keeps the outcome beside it for the
+// threshold k: an instance at that version then loads it (loadDecided)
+// instead of running the rule over the whole database at its first
+// request, during which every request would wait. Older outcomes go.
+func decideDisclosure(ctx context.Context, tx pgx.Tx, version int64, k int) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM disclosure_masks; DELETE FROM disclosure_decided`); err != nil {
+		return fmt.Errorf("decide disclosure: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT to_char(r.round, 'YYYY-MM-DD') FROM `+roundsList)
+	if err != nil {
+		return fmt.Errorf("decide disclosure: %w", err)
+	}
+	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("decide disclosure: %w", err)
+	}
+	for _, r := range rounds {
+		rs, err := readRoundSums(ctx, tx, data.Round(r))
+		if err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		d, err := data.Protect(rs, k)
+		if err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		var out [][]any
+		for _, m := range d.Masks() {
+			out = append(out, []any{string(m.Key.Level), int16(m.Key.Res), m.Key.Zone, m.Key.Code, int64(m.Mask)})
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_decided (version, round, k, registry_hash) VALUES ($1, $2, $3, $4)`,
+			version, r, k, registryHash()); err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_masks (level text, res smallint, zone text, code text, mask bigint) ON COMMIT DROP;
+			TRUNCATE import_masks`); err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_masks"}, []string{"level", "res", "zone", "code", "mask"}, pgx.CopyFromRows(out)); err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_masks SELECT $1, $2::date, $3, level, res, zone, code, mask FROM import_masks`,
+			version, r, k); err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// loadDecided is the outcome decideDisclosure kept for this version, round
+// and threshold under this build's registry, or nil when there is none.
+func loadDecided(ctx context.Context, tx pgx.Tx, version int64, round data.Round, k int) (*data.Disclosure, error) {
+	var found bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM disclosure_decided
+		WHERE version = $1 AND round = $2::date AND k = $3 AND registry_hash = $4)`,
+		version, string(round), k, registryHash()).Scan(&found); err != nil || !found {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT level, res, zone, code, mask FROM disclosure_masks
+		WHERE version = $1 AND round = $2::date AND k = $3`, version, string(round), k)
+	if err != nil {
+		return nil, err
+	}
+	var ms []data.AreaMask
+	var level, zone, code string
+	var res int16
+	var mask int64
+	if _, err := pgx.ForEachRow(rows, []any{&level, &res, &zone, &code, &mask}, func() error {
+		ms = append(ms, data.AreaMask{Key: data.AreaKey{Level: data.Level(level), Res: int(res), Zone: zone, Code: code}, Mask: uint32(mask)})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return data.DisclosureOf(ms), nil
+}
+
+// DecideDisclosure decides the rule for the database's current version in
+// a transaction of its own, as an import does before it commits: for a
+// series of imports run with SkipDisclosure (import --dir). It waits for
+// an import finishing meanwhile, so the outcome is that of the version it
+// finds.
+func DecideDisclosure(ctx context.Context, url string, k int) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("decide disclosure: connect: %w", classify(err))
+	}
+	defer conn.Close(context.Background())
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var version int64
+		if err := tx.QueryRow(ctx, `SELECT version FROM dataset_state FOR UPDATE`).Scan(&version); err != nil {
+			return fmt.Errorf("decide disclosure: %w", err)
+		}
+		return decideDisclosure(ctx, tx, version, cmp.Or(k, data.DefaultMinHouseholds))
+	})
 }

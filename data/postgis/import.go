@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,13 @@ type ImportOptions struct {
 	// Region names the region the files cover; its empty fields come from
 	// the files' dataset and then from data.RegionOf (see writeRegion).
 	Region data.Region
+	// MinHouseholds is the threshold k the import decides the disclosure
+	// rule for (see decideDisclosure); zero means data.DefaultMinHouseholds.
+	// Servers with another threshold run the rule themselves.
+	MinHouseholds int
+	// SkipDisclosure leaves the rule to the servers: for imports that will
+	// be followed by others at once (import --dir decides once at the end).
+	SkipDisclosure bool
 }
 
 // ImportResult summarises a committed import.
@@ -212,6 +220,13 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 			RETURNING version, households`).Scan(&res.DatasetVersion, &res.Households)
 		if err != nil {
 			return fmt.Errorf("bump dataset version: %w", err)
+		}
+		if !opt.SkipDisclosure {
+			t = time.Now()
+			if err := decideDisclosure(ctx, tx, res.DatasetVersion, cmp.Or(opt.MinHouseholds, data.DefaultMinHouseholds)); err != nil {
+				return err
+			}
+			log.Info("disclosure rule decided", "took", time.Since(t).Round(time.Millisecond))
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('labmap_dataset', $1)`, strconv.FormatInt(res.DatasetVersion, 10)); err != nil {
 			return fmt.Errorf("notify: %w", err)
