@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"labmap/data"
 	"labmap/geo"
@@ -260,23 +261,20 @@ func decideDisclosure(ctx context.Context, tx pgx.Tx, version int64, k int) erro
 		if err != nil {
 			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
+		day, err := time.Parse(time.DateOnly, r)
+		if err != nil {
+			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
 		var out [][]any
 		for _, m := range d.Masks() {
-			out = append(out, []any{string(m.Key.Level), int16(m.Key.Res), m.Key.Zone, m.Key.Code, int64(m.Mask)})
+			out = append(out, []any{version, day, int32(k), string(m.Key.Level), int16(m.Key.Res), m.Key.Zone, m.Key.Code, int64(m.Mask)})
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_decided (version, round, k, registry_hash) VALUES ($1, $2, $3, $4)`,
 			version, r, k, registryHash()); err != nil {
 			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_masks (level text, res smallint, zone text, code text, mask bigint) ON COMMIT DROP;
-			TRUNCATE import_masks`); err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_masks"}, []string{"level", "res", "zone", "code", "mask"}, pgx.CopyFromRows(out)); err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_masks SELECT $1, $2::date, $3, level, res, zone, code, mask FROM import_masks`,
-			version, r, k); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"disclosure_masks"},
+			[]string{"version", "round", "k", "level", "res", "zone", "code", "mask"}, pgx.CopyFromRows(out)); err != nil {
 			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
 	}
