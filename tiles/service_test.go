@@ -9,6 +9,7 @@ import (
 
 	"labmap/cache"
 	"labmap/data"
+	"labmap/internal/testsignal"
 )
 
 // gatedStore is the demo store whose Areas, for a tile, waits at a gate: it reports each
@@ -48,19 +49,6 @@ func (g *gatedStore) Areas(ctx context.Context, q data.AreaQuery) ([]data.Area, 
 	return g.Store.Areas(ctx, q)
 }
 
-// within fails the test instead of hanging when an expected event never
-// comes; it is a guard, not a synchronisation.
-func within[T any](t *testing.T, what string, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(20 * time.Second):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 type tileResult struct {
 	tile *Cached
 	err  error
@@ -93,15 +81,15 @@ func TestServiceCoalescing(t *testing.T) {
 		ctx1, cancel1 := context.WithCancel(context.Background())
 		defer cancel1()
 		first := goTile(svc, ctx1, gatedTile)
-		within(t, "the render to start", g.entered)
+		testsignal.Await(t, "the render to start", g.entered)
 		second := goTile(svc, context.Background(), gatedTile)
-		within(t, "the second caller to join", joins)
+		testsignal.Await(t, "the second caller to join", joins)
 		cancel1()
-		if r := within(t, "the first caller", first); !errors.Is(r.err, context.Canceled) {
+		if r := testsignal.Await(t, "the first caller", first); !errors.Is(r.err, context.Canceled) {
 			t.Fatalf("first caller: %v, want context.Canceled", r.err)
 		}
 		close(g.gate)
-		r := within(t, "the second caller", second)
+		r := testsignal.Await(t, "the second caller", second)
 		if r.err != nil {
 			t.Fatalf("second caller, still connected, failed: %v", r.err)
 		}
@@ -127,28 +115,28 @@ func TestServiceCoalescing(t *testing.T) {
 		ctx1, cancel1 := context.WithCancel(context.Background())
 		ctx2, cancel2 := context.WithCancel(context.Background())
 		first := goTile(svc, ctx1, gatedTile)
-		within(t, "the render to start", g.entered)
+		testsignal.Await(t, "the render to start", g.entered)
 		second := goTile(svc, ctx2, gatedTile)
-		within(t, "the second caller to join", joins)
+		testsignal.Await(t, "the second caller to join", joins)
 		cancel1()
-		within(t, "the first caller", first)
+		testsignal.Await(t, "the first caller", first)
 		select {
 		case err := <-g.cancelled:
 			t.Fatalf("render cancelled (%v) while the second caller still waited", err)
 		default:
 		}
 		cancel2()
-		if r := within(t, "the second caller", second); !errors.Is(r.err, context.Canceled) {
+		if r := testsignal.Await(t, "the second caller", second); !errors.Is(r.err, context.Canceled) {
 			t.Fatalf("second caller: %v, want context.Canceled", r.err)
 		}
-		if err := within(t, "the store to see the render cancelled", g.cancelled); !errors.Is(err, context.Canceled) {
+		if err := testsignal.Await(t, "the store to see the render cancelled", g.cancelled); !errors.Is(err, context.Canceled) {
 			t.Fatalf("store saw %v, want context.Canceled", err)
 		}
 		// A new request must not join the abandoned render.
 		third := goTile(svc, context.Background(), gatedTile)
-		within(t, "a fresh render", g.entered)
+		testsignal.Await(t, "a fresh render", g.entered)
 		close(g.gate)
-		if r := within(t, "the third caller", third); r.err != nil {
+		if r := testsignal.Await(t, "the third caller", third); r.err != nil {
 			t.Fatalf("third caller: %v", r.err)
 		}
 		if n := g.calls.Load(); n != 2 {
@@ -184,11 +172,11 @@ func TestServiceCoalescing(t *testing.T) {
 		g := newGatedStore(t)
 		svc, joins := serviceWithJoins(g, 0)
 		first := goTile(svc, context.Background(), gatedTile)
-		within(t, "the render to start", g.entered)
+		testsignal.Await(t, "the render to start", g.entered)
 		second := goTile(svc, context.Background(), gatedTile)
-		within(t, "the second caller to join", joins)
+		testsignal.Await(t, "the second caller to join", joins)
 		close(g.gate)
-		a, b := within(t, "the first caller", first), within(t, "the second caller", second)
+		a, b := testsignal.Await(t, "the first caller", first), testsignal.Await(t, "the second caller", second)
 		if a.err != nil || b.err != nil || a.tile != b.tile {
 			t.Fatalf("callers got %v/%v, errors %v/%v", a.tile, b.tile, a.err, b.err)
 		}
@@ -209,7 +197,7 @@ func TestServiceCoalescing(t *testing.T) {
 		// renderer loads outlines); if the query began, it saw the deadline.
 		select {
 		case <-g.entered:
-			if err := within(t, "the store to see the deadline", g.cancelled); !errors.Is(err, context.DeadlineExceeded) {
+			if err := testsignal.Await(t, "the store to see the deadline", g.cancelled); !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("store saw %v", err)
 			}
 		default:
