@@ -24,7 +24,6 @@ import (
 
 	"labmap/api"
 	"labmap/data/postgis"
-	"labmap/data/postgis/pgtest"
 	"labmap/internal/tooltest"
 )
 
@@ -250,12 +249,7 @@ func TestClusterImportThroughBalancer(t *testing.T) {
 	began := time.Now()
 	defer func() { t.Logf("set-up, import and checks took %v", time.Since(began).Round(time.Millisecond)) }()
 	ctx := context.Background()
-	primary := pgtest.NewCluster(t)
-	if _, err := postgis.Migrate(ctx, primary.URL, quiet); err != nil {
-		t.Fatal(err)
-	}
-	importFiles(t, primary.URL, files(t))
-	replica := pgtest.NewReplica(t, primary)
+	primary, replica := replicated(t)
 
 	interval := postgis.DefaultVersionInterval // what `labmap serve` runs with
 	var logMu sync.Mutex

@@ -35,15 +35,23 @@ type replicaSetup struct {
 	tile             string // a tile path over the demo villages
 }
 
+// replicated starts a primary with the demo files imported and a streaming
+// replica of it.
+func replicated(t *testing.T) (primary, replica *pgtest.Cluster) {
+	t.Helper()
+	primary = pgtest.NewCluster(t)
+	if _, err := postgis.Migrate(context.Background(), primary.URL, quiet); err != nil {
+		t.Fatal(err)
+	}
+	importFiles(t, primary.URL, files(t))
+	return primary, pgtest.NewReplica(t, primary)
+}
+
 func newReplicaSetup(t *testing.T, interval time.Duration) *replicaSetup {
 	t.Helper()
 	ctx := context.Background()
-	r := &replicaSetup{primary: pgtest.NewCluster(t), logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
-	if _, err := postgis.Migrate(ctx, r.primary.URL, quiet); err != nil {
-		t.Fatal(err)
-	}
-	importFiles(t, r.primary.URL, files(t))
-	r.replica = pgtest.NewReplica(t, r.primary)
+	r := &replicaSetup{logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	r.primary, r.replica = replicated(t)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{r.logMu, r.logs}, nil))
 	var err error
 	r.store, err = postgis.Open(ctx, r.primary.URL, postgis.Options{Log: log, ReplicaURLs: []string{r.replica.URL}, VersionInterval: interval})
@@ -351,12 +359,7 @@ func TestReplicaDownAndBack(t *testing.T) {
 // would wait for one that every other request holds while waiting for it.
 func TestReplicaOneConnection(t *testing.T) {
 	ctx := context.Background()
-	primary := pgtest.NewCluster(t)
-	if _, err := postgis.Migrate(ctx, primary.URL, quiet); err != nil {
-		t.Fatal(err)
-	}
-	importFiles(t, primary.URL, files(t))
-	replica := pgtest.NewReplica(t, primary)
+	primary, replica := replicated(t)
 	store, err := postgis.Open(ctx, primary.URL, postgis.Options{Log: quiet, ReplicaURLs: []string{replica.URL}, MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
