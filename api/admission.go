@@ -123,7 +123,7 @@ func (a *admission) release() {
 func (s *Server) cachedTile(ctx context.Context, req tiles.Request) (*tiles.Cached, error) {
 	if !req.Unsuppressed {
 		if v, err := s.store.Version(ctx); err == nil {
-			if t, ok := s.tiles.Cache().Get(req.Key(v)); ok {
+			if t, ok := s.tiles.Cached(ctx, req, v); ok {
 				s.metrics.tileHits.Inc()
 				return t, nil
 			}

@@ -52,7 +52,7 @@ type routeSeries struct {
 	latency  prometheus.Observer
 }
 
-func newMetrics(store data.Store, cache *tiles.Cache, slots int, queued func() float64, storeUp func() bool) *metrics {
+func newMetrics(store data.Store, tileService *tiles.Service, slots int, queued func() float64, storeUp func() bool) *metrics {
 	m := &metrics{registry: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "labmap_http_requests_total",
 		Help: "HTTP requests answered, by route template and status (499: the client went away)."}, []string{"route", "status"})
@@ -76,12 +76,16 @@ func newMetrics(store data.Store, cache *tiles.Cache, slots int, queued func() f
 		Help: "Requests refused with 503 by admission control: queue_full, or wait (no slot within the wait)."}, []string{"reason"})
 	m.storeDown = prometheus.NewCounter(prometheus.CounterOpts{Name: "labmap_store_unavailable_responses_total",
 		Help: "Responses 503 because the store was unreachable."})
+	cache := tileService.Cache()
 	m.registry.MustRegister(m.requests, m.latency, m.inFlight, m.tileHits, m.tileMisses, m.rendering,
 		m.admitted, m.queueWait, m.rejected, m.storeDown,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "labmap_admission_slots",
 			Help: "Expensive requests served at once at most (--max-in-flight)."}, func() float64 { return float64(slots) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "labmap_admission_queued",
 			Help: "Requests waiting for an admission slot."}, queued),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "labmap_tile_cache_reused_total",
+			Help: "Tiles served at a new dataset version from the cache of an earlier one, which the import between left as they were (counted among the hits)."},
+			func() float64 { return float64(tileService.Reused()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "labmap_tile_cache_bytes",
 			Help: "Bytes held by the tile cache."}, func() float64 { _, b := cache.Stats(); return float64(b) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "labmap_tile_cache_entries",

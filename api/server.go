@@ -105,7 +105,7 @@ func newServer(store data.Store, log *slog.Logger, opt Options, dist fs.FS) *Ser
 	log = slog.New(requestIDLog{log.Handler()})
 	s := &Server{store: store, tiles: tiles.NewService(store, opt.TileCacheBytes), log: log, opt: opt, csp: pagePolicy(opt.BasemapURL)}
 	s.outage = &outageLog{log: log}
-	s.metrics = newMetrics(store, s.tiles.Cache(), opt.MaxInFlight, func() float64 { return float64(s.admission.queued.Load()) }, s.outage.up)
+	s.metrics = newMetrics(store, s.tiles, opt.MaxInFlight, func() float64 { return float64(s.admission.queued.Load()) }, s.outage.up)
 	s.outage.metrics = s.metrics
 	s.admission = newAdmission(opt.MaxInFlight, opt.QueueDepth, opt.QueueWait, s.metrics)
 	var err error

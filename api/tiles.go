@@ -173,12 +173,35 @@ func etagMatches(header, etag string) bool {
 		return false
 	}
 	for part := range strings.SplitSeq(header, ",") {
-		p := strings.TrimSpace(part)
-		if p == "*" || p == etag || strings.TrimPrefix(p, "W/") == etag {
+		p := strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if p == "*" || p == etag || sameTileBytes(p, etag) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameTileBytes reports whether two public tile ETags ("version-hash", see
+// tiles.Service) name the same bytes at different versions: a tile that an
+// import of another region left as it was still matches the copy a client
+// holds, which then gets 304 rather than the tile again. An analyst's tag
+// ("u…") never matches a public one.
+func sameTileBytes(a, b string) bool {
+	va, ha, okA := strings.Cut(a, "-")
+	vb, hb, okB := strings.Cut(b, "-")
+	return okA && okB && ha == hb && publicTag(va) && publicTag(vb)
+}
+
+func publicTag(version string) bool {
+	if len(version) < 2 || version[0] != '"' {
+		return false
+	}
+	for _, c := range version[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // baseURL is how the client reached this server, so that TileJSON and

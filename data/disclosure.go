@@ -647,3 +647,20 @@ func DisclosureOf(ms []AreaMask) *Disclosure {
 	}
 	return d
 }
+
+// MovedMasks lists the rows whose outcome differs between two outcomes of
+// the rule for the same round: what an import changed beyond its own rows.
+func MovedMasks(a, b *Disclosure) []AreaKey {
+	var out []AreaKey
+	for k, m := range a.extra {
+		if b.extra[k] != m {
+			out = append(out, k)
+		}
+	}
+	for k := range b.extra {
+		if _, ok := a.extra[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -121,11 +121,7 @@ func Render(ctx context.Context, store data.Store, r Request) ([]byte, error) {
 // changes only the speed, never the bytes: without one, the outlines are
 // built for this tile alone.
 func render(ctx context.Context, store data.Store, r Request, outlines *outlineCache) ([]byte, error) {
-	tile := maptile.New(uint32(r.X), uint32(r.Y), maptile.Zoom(r.Z))
-	tb := tile.Bound()
-	padX := (tb.Max[0] - tb.Min[0]) * Buffer / Extent
-	padY := (tb.Max[1] - tb.Min[1]) * Buffer / Extent
-	query := orb.Bound{Min: orb.Point{tb.Min[0] - padX, tb.Min[1] - padY}, Max: orb.Point{tb.Max[0] + padX, tb.Max[1] + padY}}
+	query := QueryBound(r.Z, r.X, r.Y)
 	proj := newProjection(r.Z, r.X, r.Y)
 	clipper := geo.NewTileClipper(orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}})
 	if outlines == nil {
@@ -198,6 +194,16 @@ func render(ctx context.Context, store data.Store, r Request, outlines *outlineC
 		layers = append(layers, layer)
 	}
 	return mvt.Marshal(layers)
+}
+
+// QueryBound is the lon/lat bound a tile's areas are read for: the tile
+// and its buffer. A tile's bytes depend on the areas that meet it and on
+// nothing else (but the outlines their shared arcs come from).
+func QueryBound(z, x, y int) orb.Bound {
+	tb := maptile.New(uint32(x), uint32(y), maptile.Zoom(z)).Bound()
+	padX := (tb.Max[0] - tb.Min[0]) * Buffer / Extent
+	padY := (tb.Max[1] - tb.Min[1]) * Buffer / Extent
+	return orb.Bound{Min: orb.Point{tb.Min[0] - padX, tb.Min[1] - padY}, Max: orb.Point{tb.Max[0] + padX, tb.Max[1] + padY}}
 }
 
 // collapsedAt is where an area that simplification made vanish at zoom z is

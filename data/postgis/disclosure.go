@@ -240,45 +240,67 @@ func readRoundSums(ctx context.Context, tx pgx.Tx, round data.Round) (*data.Roun
 // threshold k: an instance at that version then loads it (loadDecided)
 // instead of running the rule over the whole database at its first
 // request, during which every request would wait. Older outcomes go.
-func decideDisclosure(ctx context.Context, tx pgx.Tx, version int64, k int) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM disclosure_masks; DELETE FROM disclosure_decided`); err != nil {
-		return fmt.Errorf("decide disclosure: %w", err)
-	}
+//
+// It returns the rows whose outcome differs from the previous version's,
+// for the change log; compared is false when there was no previous outcome
+// to compare with (a new round, another threshold, a first import).
+func decideDisclosure(ctx context.Context, tx pgx.Tx, version int64, k int) (moved []data.AreaKey, compared bool, err error) {
 	rows, err := tx.Query(ctx, `SELECT to_char(r.round, 'YYYY-MM-DD') FROM `+roundsList)
 	if err != nil {
-		return fmt.Errorf("decide disclosure: %w", err)
+		return nil, false, fmt.Errorf("decide disclosure: %w", err)
 	}
 	rounds, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("decide disclosure: %w", err)
+		return nil, false, fmt.Errorf("decide disclosure: %w", err)
 	}
-	for _, r := range rounds {
+	compared = true
+	changed := map[data.AreaKey]bool{}
+	decided := make([]*data.Disclosure, len(rounds))
+	for i, r := range rounds {
 		rs, err := readRoundSums(ctx, tx, data.Round(r))
 		if err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+			return nil, false, fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
-		d, err := data.Protect(rs, k)
+		if decided[i], err = data.Protect(rs, k); err != nil {
+			return nil, false, fmt.Errorf("decide disclosure of round %s: %w", r, err)
+		}
+		old, err := loadDecided(ctx, tx, version-1, data.Round(r), k)
 		if err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+			return nil, false, fmt.Errorf("decide disclosure of round %s: read the previous outcome: %w", r, err)
 		}
+		if old == nil {
+			compared = false
+			continue
+		}
+		for _, key := range data.MovedMasks(old, decided[i]) {
+			changed[key] = true
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM disclosure_masks; DELETE FROM disclosure_decided`); err != nil {
+		return nil, false, fmt.Errorf("decide disclosure: %w", err)
+	}
+	for i, r := range rounds {
 		day, err := time.Parse(time.DateOnly, r)
 		if err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+			return nil, false, fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
 		var out [][]any
-		for _, m := range d.Masks() {
+		for _, m := range decided[i].Masks() {
 			out = append(out, []any{version, day, int32(k), string(m.Key.Level), int16(m.Key.Res), m.Key.Zone, m.Key.Code, int64(m.Mask)})
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_decided (version, round, k, registry_hash) VALUES ($1, $2, $3, $4)`,
 			version, r, k, registryHash()); err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+			return nil, false, fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"disclosure_masks"},
 			[]string{"version", "round", "k", "level", "res", "zone", "code", "mask"}, pgx.CopyFromRows(out)); err != nil {
-			return fmt.Errorf("decide disclosure of round %s: %w", r, err)
+			return nil, false, fmt.Errorf("decide disclosure of round %s: %w", r, err)
 		}
 	}
-	return nil
+	for key := range changed {
+		moved = append(moved, key)
+	}
+	return moved, compared, nil
 }
 
 // loadDecided is the outcome decideDisclosure kept for this version, round
@@ -324,6 +346,7 @@ func DecideDisclosure(ctx context.Context, url string, k int) error {
 		if err := tx.QueryRow(ctx, `SELECT version FROM dataset_state FOR UPDATE`).Scan(&version); err != nil {
 			return fmt.Errorf("decide disclosure: %w", err)
 		}
-		return decideDisclosure(ctx, tx, version, cmp.Or(k, data.DefaultMinHouseholds))
+		_, _, err := decideDisclosure(ctx, tx, version, cmp.Or(k, data.DefaultMinHouseholds))
+		return err
 	})
 }

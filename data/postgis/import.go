@@ -126,7 +126,13 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err := keepAreas(ctx, tx, &areas, files, opt.ClearZones, sc); err != nil {
 			return err
 		}
+		if err := noteRegionBoxes(ctx, tx, sc); err != nil {
+			return err
+		}
 		if err := replaceAreas(ctx, tx, areas, sc); err != nil {
+			return err
+		}
+		if err := noteRegionBoxes(ctx, tx, sc); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_households ON COMMIT DROP AS SELECT * FROM households WITH NO DATA;
@@ -221,12 +227,20 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err != nil {
 			return fmt.Errorf("bump dataset version: %w", err)
 		}
+		k := cmp.Or(opt.MinHouseholds, data.DefaultMinHouseholds)
+		var moved []data.AreaKey
+		compared := false
 		if !opt.SkipDisclosure {
 			t = time.Now()
-			if err := decideDisclosure(ctx, tx, res.DatasetVersion, cmp.Or(opt.MinHouseholds, data.DefaultMinHouseholds)); err != nil {
+			if moved, compared, err = decideDisclosure(ctx, tx, res.DatasetVersion, k); err != nil {
 				return err
 			}
-			log.Info("disclosure rule decided", "took", time.Since(t).Round(time.Millisecond))
+			log.Info("disclosure rule decided", "took", time.Since(t).Round(time.Millisecond), "moved", len(moved))
+		}
+		// A rule left undecided is decided by each instance over the
+		// whole database, so the log cannot say what it moved.
+		if err := recordChanges(ctx, tx, res.DatasetVersion, k, sc, full || !compared, moved); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify('labmap_dataset', $1)`, strconv.FormatInt(res.DatasetVersion, 10)); err != nil {
 			return fmt.Errorf("notify: %w", err)
