@@ -68,7 +68,7 @@ func recordChanges(ctx context.Context, tx pgx.Tx, version int64, k int, sc scop
 		out[i] = []any{version, int32(k), string(r.level), int16(r.res), r.b.Min[0], r.b.Min[1], r.b.Max[0], r.b.Max[1]}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"dataset_changes"},
-		[]string{"version", "k", "level", "res", "xmin", "ymin", "xmax", "ymax"}, pgx.CopyFromRows(out)); err != nil {
+		[]string{"version", "k", "level", "res", "west", "south", "east", "north"}, pgx.CopyFromRows(out)); err != nil {
 		return fmt.Errorf("record changes: %w", err)
 	}
 	return nil
@@ -104,7 +104,7 @@ func regionChanges(ctx context.Context, tx pgx.Tx, sc scope, moved []data.AreaKe
 	}{{data.LevelVillage, "villages"}, {data.LevelDistrict, "districts"}, {data.LevelZone, "zones"}} {
 		if err := scan(l.level, `SELECT `+box+` FROM (
 			SELECT b FROM change_region
-			UNION SELECT t.geom::box2d FROM `+l.table+` t WHERE EXISTS (SELECT 1 FROM change_region r WHERE t.geom && r.b)) x`); err != nil {
+			UNION ALL SELECT t.geom::box2d FROM `+l.table+` t WHERE EXISTS (SELECT 1 FROM change_region r WHERE t.geom && r.b)) x`); err != nil {
 			return nil, err
 		}
 	}
@@ -113,12 +113,12 @@ func regionChanges(ctx context.Context, tx pgx.Tx, sc scope, moved []data.AreaKe
 	p := sc.province()
 	if err := scan(data.LevelRegency, `SELECT `+box+` FROM (
 		SELECT b FROM change_region
-		UNION SELECT geom::box2d FROM regencies WHERE geom IS NOT NULL AND (code = $1 OR `+sqlHolds("code", 1)+` OR starts_with($1, code || '.'))) x`, string(sc)); err != nil {
+		UNION ALL SELECT geom::box2d FROM regencies WHERE geom IS NOT NULL AND (code = $1 OR `+sqlHolds("code", 1)+` OR starts_with($1, code || '.'))) x`, string(sc)); err != nil {
 		return nil, err
 	}
 	if err := scan(data.LevelProvince, `SELECT `+box+` FROM (
 		SELECT b FROM change_region
-		UNION SELECT geom::box2d FROM provinces WHERE geom IS NOT NULL AND code = $1) x`, p); err != nil {
+		UNION ALL SELECT geom::box2d FROM provinces WHERE geom IS NOT NULL AND code = $1) x`, p); err != nil {
 		return nil, err
 	}
 	hex, err := changedCells(ctx, tx)
@@ -225,7 +225,7 @@ func (s *Store) Changes(ctx context.Context, from, to int64) (*data.Changes, err
 	}
 	seen := map[int64]bool{}
 	err := s.read(ctx, func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT version, k, level, res, xmin, ymin, xmax, ymax
+		rows, err := q.Query(ctx, `SELECT version, k, level, res, west, south, east, north
 			FROM dataset_changes WHERE version > $1 AND version <= $2`, from, to)
 		if err != nil {
 			return err

@@ -10,9 +10,9 @@ CREATE TABLE dataset_changes (
     k        integer NOT NULL,
     level    text NOT NULL,
     res      smallint NOT NULL,
-    xmin     double precision NOT NULL,
-    ymin     double precision NOT NULL,
-    xmax     double precision NOT NULL,
-    ymax     double precision NOT NULL
+    west     double precision NOT NULL,
+    south    double precision NOT NULL,
+    east     double precision NOT NULL,
+    north    double precision NOT NULL
 );
 CREATE INDEX dataset_changes_version ON dataset_changes (version);

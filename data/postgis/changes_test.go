@@ -1,0 +1,237 @@
+package postgis_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"labmap/data"
+	"labmap/data/postgis"
+	"labmap/tiles"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+)
+
+// TestTilesKeptAcrossRegionImport warms a tile cache over regencies A and
+// B, imports B again with other households, and asks for every tile again.
+// The oracle is a render with no cache at the new version: every tile
+// served, reused or rendered, must have its bytes. A's tiles away from B
+// must come from the cache (the import of B left them as they were), and
+// some of B's must differ, or the test would show nothing. An import that
+// leaves the rule undecided tells the cache nothing, and every tile is
+// rendered again.
+func TestTilesKeptAcrossRegionImport(t *testing.T) {
+	ctx := context.Background()
+	a, b := splitRegencies(t)
+	url := migrated(t)
+	importFiles(t, url, a)
+	importFiles(t, url, b)
+	store := openStore(t, url)
+	svc := tiles.NewService(store, 256<<20)
+
+	ext, err := store.Extent(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bBox orb.Bound
+	if err := pgxQueryRow(t, url, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Extent(geom) e FROM villages WHERE code LIKE '33.27.%') x`,
+		&bBox.Min[0], &bBox.Min[1], &bBox.Max[0], &bBox.Max[1]); err != nil {
+		t.Fatal(err)
+	}
+	// Away from B: further than a res-6 cell (about 0.05°) from its
+	// villages, so that no hexagon holds households of both.
+	nearB := bBox.Pad(0.1)
+
+	var reqs []tiles.Request
+	for z := 9; z <= 11; z++ {
+		min := maptile.At(orb.Point{ext.Min[0], ext.Max[1]}, maptile.Zoom(z))
+		max := maptile.At(orb.Point{ext.Max[0], ext.Min[1]}, maptile.Zoom(z))
+		for x := min.X; x <= max.X; x++ {
+			for y := min.Y; y <= max.Y; y++ {
+				for _, l := range tiles.Layers {
+					reqs = append(reqs, tiles.Request{Layers: []tiles.Layer{l}, Z: z, X: int(x), Y: int(y)})
+				}
+				reqs = append(reqs, tiles.Request{Layers: tiles.Layers, Z: z, X: int(x), Y: int(y)})
+			}
+		}
+	}
+	serve := func() [][]byte {
+		out := make([][]byte, len(reqs))
+		for i, r := range reqs {
+			c, err := svc.Tile(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = c.Raw
+		}
+		return out
+	}
+	before := serve()
+
+	importAgain := func(f data.Files, opt postgis.ImportOptions) int64 {
+		t.Helper()
+		opt.Log = quiet
+		res, err := postgis.Import(ctx, url, f, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, fmt.Sprintf("the store at version %d", res.DatasetVersion), func() bool {
+			v, err := store.Version(ctx)
+			return err == nil && v == res.DatasetVersion
+		})
+		return res.DatasetVersion
+	}
+	b2 := editHouseholds(t, b, func(h, r []string) bool {
+		id := r[column(t, h, "household_id")]
+		if strings.HasSuffix(id, "7") {
+			return false
+		}
+		if strings.HasSuffix(id, "3") {
+			r[column(t, h, "poverty_status")] = "extreme"
+		}
+		return true
+	})
+	v2 := importAgain(b2, postgis.ImportOptions{})
+
+	// Ask for every tile, one by one, and tell reused from rendered by
+	// the counter.
+	var reused, awayFromB, awayReused, changed int
+	for i, r := range reqs {
+		n := svc.Reused()
+		c, err := svc.Tile(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := tiles.Render(ctx, store, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := svc.Reused() > n
+		where := fmt.Sprintf("%s %d/%d/%d", r.Layers[0].Name, r.Z, r.X, r.Y)
+		if len(r.Layers) > 1 {
+			where = "all layers " + where[len(r.Layers[0].Name)+1:]
+		}
+		if !bytes.Equal(c.Raw, fresh) {
+			t.Errorf("tile %s (reused: %v) differs from a render at version %d", where, kept, v2)
+		}
+		if !strings.HasPrefix(c.ETag, fmt.Sprintf(`"%d-`, v2)) {
+			t.Errorf("tile %s has ETag %s, want one of version %d", where, c.ETag, v2)
+		}
+		if !bytes.Equal(before[i], fresh) {
+			changed++
+		}
+		if kept {
+			reused++
+		}
+		if !tiles.QueryBound(r.Z, r.X, r.Y).Intersects(nearB) && !hasLayer(r, data.LevelProvince) {
+			awayFromB++
+			if kept {
+				awayReused++
+			}
+		}
+	}
+	t.Logf("%d tile requests after the import of B: %d changed, %d reused; %d away from B, %d of them reused",
+		len(reqs), changed, reused, awayFromB, awayReused)
+	if changed == 0 {
+		t.Fatal("no tile changed: the import of B showed nothing")
+	}
+	if awayFromB == 0 {
+		t.Fatal("no tile lies away from B: the fixture shows nothing")
+	}
+	// Only a tile whose disclosure outcome the import moved (the rule ties
+	// hexagons across the whole dataset) may be rendered again away from B.
+	if awayReused*10 < awayFromB*9 {
+		t.Errorf("%d of %d tiles away from B were reused, want at least 90%%", awayReused, awayFromB)
+	}
+
+	// With the rule left undecided, the log cannot tell what moved.
+	n := svc.Reused()
+	v3 := importAgain(b, postgis.ImportOptions{SkipDisclosure: true})
+	for _, r := range reqs[:50] {
+		c, err := svc.Tile(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(c.ETag, fmt.Sprintf(`"%d-`, v3)) {
+			t.Errorf("tile ETag %s, want one of version %d", c.ETag, v3)
+		}
+	}
+	if d := svc.Reused() - n; d != 0 {
+		t.Errorf("%d tiles reused across an import that did not decide the rule", d)
+	}
+}
+
+func hasLayer(r tiles.Request, level data.Level) bool {
+	for _, l := range r.Layers {
+		if l.Level == level {
+			return true
+		}
+	}
+	return false
+}
+
+// TestChangesLog reads the log an import writes: nothing between equal
+// versions, everything across a full rebuild or a gap in the log, and for
+// an import of one regency extents that cover it and not the other.
+func TestChangesLog(t *testing.T) {
+	ctx := context.Background()
+	a, b := splitRegencies(t)
+	url := migrated(t)
+	importFiles(t, url, a) // version 1: the first import rebuilds everything
+	importFiles(t, url, b) // version 2: B alone
+	store := openStore(t, url)
+	var aBox, bBox orb.Bound
+	for _, x := range []struct {
+		prefix string
+		b      *orb.Bound
+	}{{"33.26.", &aBox}, {"33.27.", &bBox}} {
+		if err := pgxQueryRow(t, url, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+			FROM (SELECT ST_Extent(geom) e FROM villages WHERE code LIKE '`+x.prefix+`%') x`,
+			&x.b.Min[0], &x.b.Min[1], &x.b.Max[0], &x.b.Max[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		from, to   int64
+		everything bool
+	}{
+		{2, 2, false},
+		{1, 2, false},
+		{0, 2, true}, // version 1 rebuilt everything
+		{0, 1, true},
+	} {
+		c, err := store.Changes(ctx, tc.from, tc.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Everything != tc.everything {
+			t.Errorf("changes %d..%d: everything = %v, want %v", tc.from, tc.to, c.Everything, tc.everything)
+		}
+	}
+	c, err := store.Changes(ctx, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// B's own interior changed in every layer; A's far corner did not,
+	// but in the provinces layer (the province holds both).
+	bMid := orb.Bound{Min: bBox.Center(), Max: bBox.Center()}
+	for _, l := range tiles.Layers {
+		res := 8
+		if !c.Touches(l.Level, res, bMid) {
+			t.Errorf("the import of B changed nothing of layer %s at B's centre", l.Name)
+		}
+	}
+	far := orb.Bound{Min: aBox.Min, Max: aBox.Min}
+	if bBox.Intersects(far.Pad(0.1)) {
+		t.Fatalf("A's corner %v lies near B %v: pick another", far.Min, bBox)
+	}
+	for _, l := range tiles.Layers {
+		if got := c.Touches(l.Level, 8, far); got != (l.Level == data.LevelProvince) {
+			t.Errorf("layer %s: the import of B touched A's far corner: %v", l.Name, got)
+		}
+	}
+}
