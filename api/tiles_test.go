@@ -209,3 +209,32 @@ func TestTileJSONAndStyle(t *testing.T) {
 		t.Errorf("dominant cause legend %v", l)
 	}
 }
+
+// TestETagMatches: a tile's ETag names its version and its bytes' hash; a
+// client holding the same bytes from an earlier version (an import of
+// another region left the tile as it was) gets 304, but never across the
+// public and analyst tags, the raw and gzip bodies, or other bytes.
+func TestETagMatches(t *testing.T) {
+	for _, tc := range []struct {
+		header, etag string
+		want         bool
+	}{
+		{``, `"7-ab"`, false},
+		{`"7-ab"`, `"7-ab"`, true},
+		{`W/"7-ab"`, `"7-ab"`, true},
+		{`*`, `"7-ab"`, true},
+		{`"6-ab"`, `"7-ab"`, true},
+		{`"x", "6-ab"`, `"7-ab"`, true},
+		{`"6-ab-gz"`, `"7-ab-gz"`, true},
+		{`"6-ab"`, `"7-ab-gz"`, false},
+		{`"6-ac"`, `"7-ab"`, false},
+		{`"u6-ab"`, `"7-ab"`, false},
+		{`"6-ab"`, `"u7-ab"`, false},
+		{`"-ab"`, `"7-ab"`, false},
+		{`"6a-ab"`, `"7-ab"`, false},
+	} {
+		if got := etagMatches(tc.header, tc.etag); got != tc.want {
+			t.Errorf("etagMatches(%s, %s) = %v, want %v", tc.header, tc.etag, got, tc.want)
+		}
+	}
+}

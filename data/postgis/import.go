@@ -201,7 +201,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		if err := refreshAdminAreas(ctx, tx, own, areas.Districts); err != nil {
 			return err
 		}
-		full, err := needsFullRebuild(ctx, tx, sc)
+		full, added, err := needsFullRebuild(ctx, tx, sc)
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 				zones = append(zones, z.ID)
 			}
 			slices.Sort(zones)
-			if err := refreshScope(ctx, tx, log, refresh{scope: sc, zones: slices.Compact(zones)}); err != nil {
+			if err := refreshScope(ctx, tx, log, refresh{scope: sc, zones: slices.Compact(zones), added: added}); err != nil {
 				return fmt.Errorf("aggregate: %w", err)
 			}
 			log.Info("aggregates of the region refreshed", "region", string(sc), "took", time.Since(t).Round(time.Millisecond))

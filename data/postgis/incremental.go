@@ -211,6 +211,9 @@ func hexKeys() string {
 type refresh struct {
 	scope scope
 	zones []string // zones of the region before and after the import
+	// The rounds the database gained (YYYY-MM-DD): every area has a row
+	// per round, so other regions get empty rows for them.
+	added []string
 }
 
 // refreshScope brings the aggregates up to date after an import of one
@@ -254,7 +257,34 @@ func refreshScope(ctx context.Context, tx pgx.Tx, log *slog.Logger, r refresh) e
 	if err := refreshHexagons(ctx, tx, exec); err != nil {
 		return err
 	}
-	return rebuildRollups(ctx, tx, p)
+	if len(r.added) == 0 {
+		return rebuildRollups(ctx, tx, p)
+	}
+	if err := otherRegionsRounds(exec, r); err != nil {
+		return err
+	}
+	// Every province has a row per round: the roll-ups are summed again
+	// from the village rows, all of them.
+	return rebuildRollups(ctx, tx, "")
+}
+
+// otherRegionsRounds gives the areas outside the region empty rows for the
+// rounds the database gained: they hold no household then, only this
+// import's region does. The region's own rows were written for every round
+// already.
+func otherRegionsRounds(exec execFunc, r refresh) error {
+	ins := func(l aggLevel) string { return "INSERT INTO " + l.table + " " + l.selectSQL() }
+	if err := runAllArgs(exec, []any{string(r.scope), r.added},
+		step{"other regions' villages in the new rounds", ins(villageLevel("inc_base", "inc_causes",
+			"NOT "+sqlHolds("v.code", 1)+" AND r.round = ANY($2::date[])"))},
+		step{"other regions' districts in the new rounds", ins(districtLevel("agg_villages", "agg_village_causes",
+			"NOT "+sqlHolds("d.code", 1)+" AND r.round = ANY($2::date[])"))},
+	); err != nil {
+		return err
+	}
+	// The zones the import touched were written for every round.
+	return exec("other zones in the new rounds", ins(zoneLevel("agg_villages", "agg_village_causes",
+		"r.round = ANY($1::date[]) AND NOT (z.id = ANY($2::text[]))")), r.added, r.zones)
 }
 
 func runAllArgs(exec execFunc, args []any, steps ...step) error {

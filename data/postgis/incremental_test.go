@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -287,16 +288,47 @@ func TestIncrementalEqualsFullRebuild(t *testing.T) {
 		}
 		return true
 	})
-	for _, f := range []data.Files{b2, a2} {
+	// B with a third round no other region has: every other area gains
+	// an empty row for it, without a full rebuild.
+	b3 := withRound(t, b2, "2020-06-01", "2023-01-01", func(h, r []string) {
+		if strings.HasSuffix(r[column(t, h, "household_id")], "4") {
+			r[column(t, h, "poverty_status")] = "non_poor"
+		}
+	})
+	for _, f := range []data.Files{b2, a2, b3} {
 		if log := importLogged(t, url, f); !strings.Contains(log, "aggregates of the region refreshed") {
 			t.Fatalf("import of %s rebuilt every aggregate:\n%s", f.Households, log)
 		}
+	}
+	var empty bool
+	if err := pgxQueryRow(t, url, `SELECT bool_and(households = 0) AND count(*) > 0 FROM agg_villages
+		WHERE round = '2023-01-01' AND code LIKE '33.26.%'`, &empty); err != nil || !empty {
+		t.Fatalf("A's villages have no empty rows of the new round (err %v)", err)
 	}
 	incremental := aggDigests(t, url)
 	if err := postgis.RebuildAll(context.Background(), url); err != nil {
 		t.Fatal(err)
 	}
 	sameDigests(t, "incremental vs full rebuild", incremental, aggDigests(t, url))
+}
+
+// withRound writes a copy of f's households with the rows of round from
+// repeated as round to, edited by edit.
+func withRound(t *testing.T, f data.Files, from, to string, edit func(header, row []string)) data.Files {
+	t.Helper()
+	rows := readCSV(t, f.Households)
+	out := slices.Clone(rows)
+	for _, r := range rows[1:] {
+		if r[column(t, rows[0], "round")] == from {
+			c := slices.Clone(r)
+			c[column(t, rows[0], "round")] = to
+			edit(rows[0], c)
+			out = append(out, c)
+		}
+	}
+	v := f
+	v.Households = writeCSV(t, filepath.Join(t.TempDir(), "households.csv"), out)
+	return v
 }
 
 // TestParallelRegionImports imports A and B at once and one after the

@@ -109,24 +109,36 @@ func lockScope(ctx context.Context, tx pgx.Tx, s scope, log *slog.Logger) error 
 }
 
 // needsFullRebuild says when an import cannot refresh only its region: it
-// spans provinces, the aggregates were built by another registry, or the
-// set of rounds changed (every area has a row per round, so a new round
-// adds rows to every region). Called in the final phase, it compares the
-// rounds the aggregates hold with those the households now hold, other
-// imports' committed rounds included.
-func needsFullRebuild(ctx context.Context, tx pgx.Tx, s scope) (bool, error) {
+// spans provinces, the aggregates were built by another registry (or not
+// at all), or a round the aggregates hold has no household left (an import
+// replaces only the rounds in its file, so none does that; a round lost
+// another way is met by rebuilding). Otherwise it returns the rounds the
+// database gained with this import: every area has a row per round, so the
+// refresh adds empty rows to the other regions too (from the village rows,
+// not the households). Called in the final phase, it compares the rounds
+// the aggregates hold with those the households now hold, other imports'
+// committed rounds included.
+func needsFullRebuild(ctx context.Context, tx pgx.Tx, s scope) (full bool, added []string, err error) {
 	if s == "" {
-		return true, nil
+		return true, nil, nil
 	}
 	var same bool
-	err := tx.QueryRow(ctx, `SELECT st.registry_hash = $1
+	if err := tx.QueryRow(ctx, `SELECT st.registry_hash = $1
 		AND to_regclass('agg_villages') IS NOT NULL AND to_regclass('agg_village_causes') IS NOT NULL
-		AND ARRAY(SELECT labmap_rounds()) = ARRAY(SELECT DISTINCT round FROM agg_villages ORDER BY 1)
-		FROM dataset_state st`, registryHash()).Scan(&same)
-	if err != nil {
-		return false, fmt.Errorf("compare rounds: %w", err)
+		FROM dataset_state st`, registryHash()).Scan(&same); err != nil {
+		return false, nil, fmt.Errorf("compare the registry: %w", err)
 	}
-	return !same, nil
+	if !same {
+		return true, nil, nil
+	}
+	var lost bool
+	if err := tx.QueryRow(ctx, `WITH now AS (SELECT round FROM `+roundsList+`),
+		had AS (SELECT DISTINCT round FROM agg_villages)
+		SELECT ARRAY(SELECT to_char(round, 'YYYY-MM-DD') FROM now EXCEPT SELECT to_char(round, 'YYYY-MM-DD') FROM had ORDER BY 1),
+		       EXISTS (SELECT round FROM had EXCEPT SELECT round FROM now)`).Scan(&added, &lost); err != nil {
+		return false, nil, fmt.Errorf("compare rounds: %w", err)
+	}
+	return lost, added, nil
 }
 
 // writeDatasetRegion names the region the whole database covers: the import's
