@@ -83,4 +83,14 @@ func TestImportDir(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "regency 33.99") || !strings.Contains(errb.String(), missing) {
 		t.Fatalf("import --dir with a missing regency: exit %d\n%s%s", code, out.String(), errb.String())
 	}
+	// Removing the only regency leaves an empty database; removing it
+	// again names what is not there.
+	if s := runOK("remove", "--database-url", url, "--region", "33.26"); !strings.Contains(s, "removed region 33.26; 0 households remain") {
+		t.Fatalf("remove said %q", s)
+	}
+	var out2, errb2 testsignal.Lines
+	if code := run(ctx, []string{"remove", "--database-url", url, "--region", "33.26"}, &out2, &errb2); code != 1 ||
+		!strings.Contains(errb2.String(), "remove region 33.26: the database holds no village there") {
+		t.Fatalf("remove of a region not there: exit %d\n%s%s", code, out2.String(), errb2.String())
+	}
 }

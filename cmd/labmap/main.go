@@ -25,6 +25,7 @@ func commands() []command {
 		{"serve", "serve statistics and vector tiles over HTTP from PostGIS, files, or the built-in demo dataset", runServe},
 		{"migrate", "create or upgrade the PostGIS schema", runMigrate},
 		{"import", "import households and areas into PostGIS in one transaction", runImport},
+		{"remove", "remove a region (province, regency or district) from PostGIS in one transaction: --region 33.25", runRemove},
 		{"check", "check input files as an import would and print the villages' cleaning report; no database", runCheck},
 		{"tiles", "tiles seed: pre-warm a running server's tile cache; tiles export: MBTiles/PMTiles of a zone", runTiles},
 		{"token", "manage bearer tokens (analyst, staff, admin): token create|list|revoke", runToken},

@@ -141,3 +141,16 @@ func fillAdminAreas(ctx context.Context, tx pgx.Tx) error {
 	}
 	return refreshAdminAreas(ctx, tx, region, districts)
 }
+
+// redrawRemaining redraws province pc from the regencies it still has, if
+// any (refreshAdminAreas removed it otherwise).
+func redrawRemaining(ctx context.Context, tx pgx.Tx, pc string) error {
+	var has bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM regencies WHERE code LIKE $1 || '.%')`, pc).Scan(&has); err != nil {
+		return fmt.Errorf("province %s: %w", pc, err)
+	}
+	if !has {
+		return nil
+	}
+	return redrawProvince(ctx, tx, pc)
+}

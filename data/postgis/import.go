@@ -175,75 +175,16 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 			}
 		}
 
-		// The final phase: one import at a time, each seeing the others'
-		// committed rows, for what regions share — hexagon cells on a
-		// border, the roll-ups, the dataset version.
-		t = time.Now()
-		var got bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dataset_state FOR UPDATE SKIP LOCKED)`).Scan(&got); err != nil {
-			return fmt.Errorf("lock the dataset version: %w", err)
+		zones := before.zones
+		for _, z := range areas.Zones {
+			zones = append(zones, z.ID)
 		}
-		if !got {
-			log.Info("another import is finishing; waiting for it")
-			if _, err := tx.Exec(ctx, `SELECT version FROM dataset_state FOR UPDATE`); err != nil {
-				return fmt.Errorf("lock the dataset version: %w", err)
-			}
-		}
-		if err := addCells(ctx, tx, cp.cells); err != nil {
+		slices.Sort(zones)
+		if res.DatasetVersion, res.Households, err = finishRegion(ctx, tx, log, finish{
+			scope: sc, given: given, villages: areas.Villages, districts: areas.Districts,
+			zones: slices.Compact(zones), cells: cp.cells, opt: opt,
+		}); err != nil {
 			return err
-		}
-		if _, err := writeDatasetRegion(ctx, tx, given, areas.Villages); err != nil {
-			return err
-		}
-		// The regencies are named by this import's own region: the
-		// dataset's may be the province the database now covers.
-		own := data.Region{Code: data.RegionOf(given, areas.Villages).Code, Name: given.Name}
-		if err := refreshAdminAreas(ctx, tx, own, areas.Districts); err != nil {
-			return err
-		}
-		full, added, err := needsFullRebuild(ctx, tx, sc)
-		if err != nil {
-			return err
-		}
-		if full {
-			if err := rebuildAggregates(ctx, tx, log); err != nil {
-				return fmt.Errorf("aggregate: %w", err)
-			}
-			log.Info("aggregates rebuilt", "took", time.Since(t).Round(time.Millisecond))
-		} else {
-			zones := before.zones
-			for _, z := range areas.Zones {
-				zones = append(zones, z.ID)
-			}
-			slices.Sort(zones)
-			if err := refreshScope(ctx, tx, log, refresh{scope: sc, zones: slices.Compact(zones), added: added}); err != nil {
-				return fmt.Errorf("aggregate: %w", err)
-			}
-			log.Info("aggregates of the region refreshed", "region", string(sc), "took", time.Since(t).Round(time.Millisecond))
-		}
-		err = tx.QueryRow(ctx, `UPDATE dataset_state SET version = version + 1, imported_at = now(),
-			households = (SELECT coalesce(sum(households), 0) FROM regencies)
-			RETURNING version, households`).Scan(&res.DatasetVersion, &res.Households)
-		if err != nil {
-			return fmt.Errorf("bump dataset version: %w", err)
-		}
-		k := cmp.Or(opt.MinHouseholds, data.DefaultMinHouseholds)
-		var moved []data.AreaKey
-		compared := false
-		if !opt.SkipDisclosure {
-			t = time.Now()
-			if moved, compared, err = decideDisclosure(ctx, tx, res.DatasetVersion, k); err != nil {
-				return err
-			}
-			log.Info("disclosure rule decided", "took", time.Since(t).Round(time.Millisecond), "moved", len(moved))
-		}
-		// A rule left undecided is decided by each instance over the
-		// whole database, so the log cannot say what it moved.
-		if err := recordChanges(ctx, tx, res.DatasetVersion, k, sc, full || !compared, moved); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify('labmap_dataset', $1)`, strconv.FormatInt(res.DatasetVersion, 10)); err != nil {
-			return fmt.Errorf("notify: %w", err)
 		}
 		return nil
 	})
@@ -255,6 +196,98 @@ func Import(ctx context.Context, url string, files data.Files, opt ImportOptions
 		return ImportResult{}, fmt.Errorf("import %s: %w", files.Households, classify(err))
 	}
 	return res, nil
+}
+
+// finish is what the final phase of an import or a removal of one region
+// needs.
+type finish struct {
+	scope     scope
+	given     data.Region // the region the import names; empty for a removal
+	villages  []data.Village
+	districts []data.District
+	zones     []string // the region's zones before and after
+	cells     map[uint64]struct{}
+	opt       ImportOptions
+}
+
+// finishRegion is the final phase of an import or a removal of one region,
+// once the region's own rows are in place: one import at a time, each
+// seeing the others' committed rows, for what regions share — hexagon
+// cells on a border, the regencies and provinces, the roll-ups, the
+// dataset version. It refreshes or rebuilds the aggregates, bumps the
+// version, decides the disclosure rule, writes the change log and sends
+// NOTIFY, and returns the new version and the database's household count.
+func finishRegion(ctx context.Context, tx pgx.Tx, log *slog.Logger, f finish) (version int64, households int, err error) {
+	t := time.Now()
+	var got bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dataset_state FOR UPDATE SKIP LOCKED)`).Scan(&got); err != nil {
+		return 0, 0, fmt.Errorf("lock the dataset version: %w", err)
+	}
+	if !got {
+		log.Info("another import is finishing; waiting for it")
+		if _, err := tx.Exec(ctx, `SELECT version FROM dataset_state FOR UPDATE`); err != nil {
+			return 0, 0, fmt.Errorf("lock the dataset version: %w", err)
+		}
+	}
+	if err := addCells(ctx, tx, f.cells); err != nil {
+		return 0, 0, err
+	}
+	if _, err := writeDatasetRegion(ctx, tx, f.given, f.villages); err != nil {
+		return 0, 0, err
+	}
+	// The regencies are named by this import's own region: the
+	// dataset's may be the province the database now covers.
+	own := data.Region{Code: data.RegionOf(f.given, f.villages).Code, Name: f.given.Name}
+	if err := refreshAdminAreas(ctx, tx, own, f.districts); err != nil {
+		return 0, 0, err
+	}
+	if len(f.villages) == 0 {
+		// A removal writes no regency of its province, which may keep
+		// others: its outline loses the region.
+		if err := redrawRemaining(ctx, tx, f.scope.province()); err != nil {
+			return 0, 0, err
+		}
+	}
+	full, added, err := needsFullRebuild(ctx, tx, f.scope)
+	if err != nil {
+		return 0, 0, err
+	}
+	if full {
+		if err := rebuildAggregates(ctx, tx, log); err != nil {
+			return 0, 0, fmt.Errorf("aggregate: %w", err)
+		}
+		log.Info("aggregates rebuilt", "took", time.Since(t).Round(time.Millisecond))
+	} else {
+		if err := refreshScope(ctx, tx, log, refresh{scope: f.scope, zones: f.zones, added: added}); err != nil {
+			return 0, 0, fmt.Errorf("aggregate: %w", err)
+		}
+		log.Info("aggregates of the region refreshed", "region", string(f.scope), "took", time.Since(t).Round(time.Millisecond))
+	}
+	err = tx.QueryRow(ctx, `UPDATE dataset_state SET version = version + 1, imported_at = now(),
+		households = (SELECT coalesce(sum(households), 0) FROM regencies)
+		RETURNING version, households`).Scan(&version, &households)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bump dataset version: %w", err)
+	}
+	k := cmp.Or(f.opt.MinHouseholds, data.DefaultMinHouseholds)
+	var moved []data.AreaKey
+	compared := false
+	if !f.opt.SkipDisclosure {
+		t = time.Now()
+		if moved, compared, err = decideDisclosure(ctx, tx, version, k); err != nil {
+			return 0, 0, err
+		}
+		log.Info("disclosure rule decided", "took", time.Since(t).Round(time.Millisecond), "moved", len(moved))
+	}
+	// A rule left undecided is decided by each instance over the whole
+	// database, so the log cannot say what it moved.
+	if err := recordChanges(ctx, tx, version, k, f.scope, full || !compared, moved); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify('labmap_dataset', $1)`, strconv.FormatInt(version, 10)); err != nil {
+		return 0, 0, fmt.Errorf("notify: %w", err)
+	}
+	return version, households, nil
 }
 
 // checkSchemaVersion insists on the schema this build needs; the aggregate
