@@ -37,12 +37,7 @@ func TestTilesKeptAcrossRegionImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bBox orb.Bound
-	if err := pgxQueryRow(t, url, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-		FROM (SELECT ST_Extent(geom) e FROM villages WHERE code LIKE '33.27.%') x`,
-		&bBox.Min[0], &bBox.Min[1], &bBox.Max[0], &bBox.Max[1]); err != nil {
-		t.Fatal(err)
-	}
+	bBox := villagesBox(t, url, "33.27.")
 	// Away from B: further than a res-6 cell (about 0.05°) from its
 	// villages, so that no hexagon holds households of both.
 	nearB := bBox.Pad(0.1)
@@ -86,17 +81,7 @@ func TestTilesKeptAcrossRegionImport(t *testing.T) {
 		})
 		return res.DatasetVersion
 	}
-	b2 := editHouseholds(t, b, func(h, r []string) bool {
-		id := r[column(t, h, "household_id")]
-		if strings.HasSuffix(id, "7") {
-			return false
-		}
-		if strings.HasSuffix(id, "3") {
-			r[column(t, h, "poverty_status")] = "extreme"
-		}
-		return true
-	})
-	v2 := importAgain(b2, postgis.ImportOptions{})
+	v2 := importAgain(poorer(t, b), postgis.ImportOptions{})
 
 	// Ask for every tile, one by one, and tell reused from rendered by
 	// the counter.
@@ -182,17 +167,7 @@ func hasLayer(r tiles.Request, level data.Level) bool {
 func checkChangesLog(t *testing.T, url string, store *postgis.Store) {
 	t.Helper()
 	ctx := context.Background()
-	var aBox, bBox orb.Bound
-	for _, x := range []struct {
-		prefix string
-		b      *orb.Bound
-	}{{"33.26.", &aBox}, {"33.27.", &bBox}} {
-		if err := pgxQueryRow(t, url, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-			FROM (SELECT ST_Extent(geom) e FROM villages WHERE code LIKE '`+x.prefix+`%') x`,
-			&x.b.Min[0], &x.b.Min[1], &x.b.Max[0], &x.b.Max[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	aBox, bBox := villagesBox(t, url, "33.26."), villagesBox(t, url, "33.27.")
 	for _, tc := range []struct {
 		from, to   int64
 		everything bool

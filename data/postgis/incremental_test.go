@@ -17,6 +17,7 @@ import (
 	"labmap/data/postgis"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 )
 
 // splitRegencies splits the demo regency in two: districts 01-09 stay
@@ -226,17 +227,7 @@ func TestImportRegionLeavesOthersUntouched(t *testing.T) {
 	aRows["agg_hexagons"] = `SELECT md5(string_agg(a::text || a.xmin::text, '|' ORDER BY round, res, cell)) FROM agg_hexagons a
 		WHERE a.cell <> ALL('` + bCells + `'::bigint[])`
 	before := digests(t, url, aRows)
-	// B again: a tenth of its households gone, others poorer.
-	b2 := editHouseholds(t, b, func(h, r []string) bool {
-		id := r[column(t, h, "household_id")]
-		if strings.HasSuffix(id, "7") {
-			return false
-		}
-		if strings.HasSuffix(id, "3") {
-			r[column(t, h, "poverty_status")] = "extreme"
-		}
-		return true
-	})
+	b2 := poorer(t, b)
 	log := importLogged(t, url, b2)
 	if !strings.Contains(log, "aggregates of the region refreshed") {
 		t.Fatalf("the re-import of B rebuilt every aggregate:\n%s", log)
@@ -248,6 +239,33 @@ func TestImportRegionLeavesOthersUntouched(t *testing.T) {
 		AND h3_r6 IN (SELECT h3_r6 FROM households WHERE village_code LIKE '33.27.%')`, &shared); shared == 0 || err != nil {
 		t.Fatalf("A and B share no res-6 cell (err %v): the test would not see border cells", err)
 	}
+}
+
+// poorer is f with a tenth of its households gone and a tenth of the
+// others extremely poor.
+func poorer(t *testing.T, f data.Files) data.Files {
+	return editHouseholds(t, f, func(h, r []string) bool {
+		id := r[column(t, h, "household_id")]
+		if strings.HasSuffix(id, "7") {
+			return false
+		}
+		if strings.HasSuffix(id, "3") {
+			r[column(t, h, "poverty_status")] = "extreme"
+		}
+		return true
+	})
+}
+
+// villagesBox is the extent of the villages whose code starts with prefix.
+func villagesBox(t *testing.T, url, prefix string) orb.Bound {
+	t.Helper()
+	var b orb.Bound
+	if err := pgxQueryRow(t, url, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+		FROM (SELECT ST_Extent(geom) e FROM villages WHERE starts_with(code, '`+prefix+`')) x`,
+		&b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1]); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func pgxQueryRow(t *testing.T, url, q string, dst ...any) error {

@@ -141,21 +141,31 @@ func needsFullRebuild(ctx context.Context, tx pgx.Tx, s scope) (full bool, added
 	return lost, added, nil
 }
 
-// writeDatasetRegion names the region the whole database covers: the import's
-// region when it covers every village stored, else the villages' common
-// prefix (a province when two of its regencies are imported one by one).
-func writeDatasetRegion(ctx context.Context, tx pgx.Tx, given data.Region, villages []data.Village) (data.Region, error) {
+// storedVillageCodes lists every village the database holds, with its
+// code alone: what data.RegionOf needs.
+func storedVillageCodes(ctx context.Context, tx pgx.Tx) ([]data.Village, error) {
 	rows, err := tx.Query(ctx, `SELECT code FROM villages`)
 	if err != nil {
-		return data.Region{}, fmt.Errorf("read village codes: %w", err)
+		return nil, fmt.Errorf("read village codes: %w", err)
 	}
 	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return data.Region{}, fmt.Errorf("read village codes: %w", err)
+		return nil, fmt.Errorf("read village codes: %w", err)
 	}
 	all := make([]data.Village, len(codes))
 	for i, c := range codes {
 		all[i].Code = c
+	}
+	return all, nil
+}
+
+// writeDatasetRegion names the region the whole database covers: the import's
+// region when it covers every village stored, else the villages' common
+// prefix (a province when two of its regencies are imported one by one).
+func writeDatasetRegion(ctx context.Context, tx pgx.Tx, given data.Region, villages []data.Village) (data.Region, error) {
+	all, err := storedVillageCodes(ctx, tx)
+	if err != nil {
+		return data.Region{}, err
 	}
 	mine := data.RegionOf(data.Region{Code: given.Code}, villages).Code
 	if whole := data.RegionOf(data.Region{}, all).Code; whole != mine && !(given.Code != "" && len(all) == len(villages)) {

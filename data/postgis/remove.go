@@ -97,17 +97,9 @@ var errNothingThere = errors.New("no village in the region")
 // as the import that brought it named it when it is one regency (the
 // regencies table keeps that name); a province is named by data.RegionOf.
 func remainingRegion(ctx context.Context, tx pgx.Tx) (data.Region, error) {
-	rows, err := tx.Query(ctx, `SELECT code FROM villages`)
+	all, err := storedVillageCodes(ctx, tx)
 	if err != nil {
-		return data.Region{}, fmt.Errorf("read village codes: %w", err)
-	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return data.Region{}, fmt.Errorf("read village codes: %w", err)
-	}
-	all := make([]data.Village, len(codes))
-	for i, c := range codes {
-		all[i].Code = c
+		return data.Region{}, err
 	}
 	r := data.Region{Code: data.RegionOf(data.Region{}, all).Code}
 	err = tx.QueryRow(ctx, `SELECT name_id, name_en FROM regencies WHERE code = $1`, r.Code).Scan(&r.Name.ID, &r.Name.EN)

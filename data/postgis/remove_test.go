@@ -33,12 +33,7 @@ func TestRemoveRegion(t *testing.T) {
 		"agg_villages": `SELECT md5(string_agg(a::text || a.xmin::text, '|' ORDER BY round, code)) FROM agg_villages a WHERE code LIKE '33.26.%'`,
 	}
 	before := digests(t, both, aRows)
-	var bBox orb.Bound
-	if err := pgxQueryRow(t, both, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
-		FROM (SELECT ST_Extent(geom) e FROM villages WHERE code LIKE '33.27.%') x`,
-		&bBox.Min[0], &bBox.Min[1], &bBox.Max[0], &bBox.Max[1]); err != nil {
-		t.Fatal(err)
-	}
+	bBox := villagesBox(t, both, "33.27.")
 
 	log := &strings.Builder{}
 	res, err := postgis.RemoveRegion(ctx, both, "33.27", postgis.ImportOptions{Log: slog.New(slog.NewTextHandler(log, nil))})
