@@ -24,6 +24,7 @@ import (
 // leaves the rule undecided tells the cache nothing, and every tile is
 // rendered again.
 func TestTilesKeptAcrossRegionImport(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	ctx := context.Background()
 	a, b := splitRegencies(t)
 	url := migrated(t)

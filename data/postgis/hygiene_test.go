@@ -95,6 +95,7 @@ func column(t *testing.T, header []string, name string) int {
 // spreadsheets save them and requires the database to hold exactly what the
 // plain file gives; then refused files must leave it exactly as it was.
 func TestImportFilesAsPeopleHaveThem(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	ctx := context.Background()
 	url := migrated(t)
 	f := files(t)

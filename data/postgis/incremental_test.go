@@ -206,6 +206,7 @@ func importLogged(t *testing.T, url string, f data.Files) string {
 // aggregate rows and every hexagon without B's households stay the same
 // rows, not rewritten (same xmin).
 func TestImportRegionLeavesOthersUntouched(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	a, b := splitRegencies(t)
 	url := migrated(t)
 	importFiles(t, url, a)
@@ -284,6 +285,7 @@ func pgxQueryRow(t *testing.T, url, q string, dst ...any) error {
 // every aggregate table equals row for row what the full rebuild gives
 // from the same households.
 func TestIncrementalEqualsFullRebuild(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	a, b := splitRegencies(t)
 	url := migrated(t)
 	importFiles(t, url, a)
@@ -352,6 +354,7 @@ func withRound(t *testing.T, f data.Files, from, to string, edit func(header, ro
 // TestParallelRegionImports imports A and B at once and one after the
 // other: the aggregates are the same.
 func TestParallelRegionImports(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	a, b := splitRegencies(t)
 	serial := migrated(t)
 	importFiles(t, serial, a)
@@ -379,6 +382,7 @@ func TestParallelRegionImports(t *testing.T) {
 // households were replaced (one of its household ids is A's): nothing
 // changes, A's rows and B's included.
 func TestFailedRegionImportChangesNothing(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	a, b := splitRegencies(t)
 	url := migrated(t)
 	importFiles(t, url, a)

@@ -16,6 +16,7 @@ import (
 // byte for byte the same from both, every feature exactly once, and the
 // walk's order equal to one page of the whole query.
 func TestCursorWalkDifferential(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	_, _, memAPI, pgAPI := bothStores(t)
 	stamp := regexp.MustCompile(`"timeStamp":"[^"]*"`)
 	body := func(srv, path string) []byte {

@@ -130,6 +130,7 @@ func TestOpenNeedsMigrate(t *testing.T) {
 // every level, round, zone and resolution to agree, field by field and as
 // the JSON the API serves.
 func TestDifferential(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	ctx := context.Background()
 	mem, pg, memAPI, pgAPI := bothStores(t)
 
@@ -428,6 +429,7 @@ func everyThirdGone(lines []string) []string {
 }
 
 func TestFailedImportChangesNothing(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	ctx := context.Background()
 	url := migrated(t)
 	f := files(t)

@@ -19,6 +19,7 @@ import (
 // covers B's area and not A's far corner, and a removal of a region the
 // database does not hold, or of no region, fails naming it.
 func TestRemoveRegion(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	ctx := context.Background()
 	a, b := splitRegencies(t)
 	both := migrated(t)

@@ -51,6 +51,7 @@ var oracleTable = map[data.Level][2]string{
 // regency; Kota Pekalongan, a second real file with its own MultiPolygons
 // and no zones, at z0-z14 over the city.
 func TestTileOracle(t *testing.T) {
+	t.Parallel() // its own database: it runs beside the others while they wait on PostgreSQL
 	t.Run("default", func(t *testing.T) {
 		url := migrated(t)
 		importFiles(t, url, files(t))
