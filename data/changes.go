@@ -41,18 +41,6 @@ func (c *Changes) Add(level Level, res int, b orb.Bound) {
 	c.extents[k] = append(c.extents[k], b)
 }
 
-// Merge adds o's changes to c: the change over two steps.
-func (c *Changes) Merge(o *Changes) {
-	if o.Everything {
-		c.Everything = true
-	}
-	for k, bs := range o.extents {
-		for _, b := range bs {
-			c.Add(k.level, k.res, b)
-		}
-	}
-}
-
 // Touches reports whether rows of level (at res, for hexagons) that meet
 // b may have changed.
 func (c *Changes) Touches(level Level, res int, b orb.Bound) bool {
@@ -65,12 +53,6 @@ func (c *Changes) Touches(level Level, res int, b orb.Bound) bool {
 		}
 	}
 	return false
-}
-
-// Extents lists the extents recorded for level (and res), for logs and
-// tests.
-func (c *Changes) Extents(level Level, res int) []orb.Bound {
-	return c.extents[keyOfChange(level, res)]
 }
 
 func keyOfChange(level Level, res int) changeKey {
