@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -161,7 +162,10 @@ func storedVillageCodes(ctx context.Context, tx pgx.Tx) ([]data.Village, error) 
 
 // writeDatasetRegion names the region the whole database covers: the import's
 // region when it covers every village stored, else the villages' common
-// prefix (a province when two of its regencies are imported one by one).
+// prefix (a province when two of its regencies are imported one by one, a
+// regency when a removal left one), named as the import that brought that
+// regency named it (the regencies table keeps the name) or, for a province,
+// by data.RegionOf. A removal gives no region and no villages.
 func writeDatasetRegion(ctx context.Context, tx pgx.Tx, given data.Region, villages []data.Village) (data.Region, error) {
 	all, err := storedVillageCodes(ctx, tx)
 	if err != nil {
@@ -171,6 +175,10 @@ func writeDatasetRegion(ctx context.Context, tx pgx.Tx, given data.Region, villa
 	if whole := data.RegionOf(data.Region{}, all).Code; whole != mine && !(given.Code != "" && len(all) == len(villages)) {
 		given = data.Region{Code: whole}
 		villages = all
+		err := tx.QueryRow(ctx, `SELECT name_id, name_en FROM regencies WHERE code = $1`, whole).Scan(&given.Name.ID, &given.Name.EN)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return data.Region{}, fmt.Errorf("read the name of regency %s: %w", whole, err)
+		}
 	}
 	return writeRegion(ctx, tx, given, villages)
 }

@@ -60,25 +60,21 @@ func RemoveRegion(ctx context.Context, url, code string, opt ImportOptions) (Imp
 			return fmt.Errorf("note cells: %w", err)
 		}
 		cells := hexGrouping(", ", func(r int) string { return fmt.Sprintf("(%[1]d, d.h3_r%[1]d)", r) })
-		tag, err := tx.Exec(ctx, `WITH d AS (DELETE FROM households WHERE province = $2 AND `+sqlHolds("village_code", 1)+` RETURNING *)
+		noted, err := tx.Exec(ctx, `WITH d AS (DELETE FROM households WHERE province = $2 AND `+sqlHolds("village_code", 1)+` RETURNING *)
 			INSERT INTO import_cells SELECT DISTINCT x.res, x.cell FROM d CROSS JOIN LATERAL (VALUES `+cells+`) x(res, cell)
 			ON CONFLICT DO NOTHING`, string(sc), sc.province())
 		if err != nil {
 			return fmt.Errorf("remove households: %w", err)
 		}
-		log.Info("households removed", "cells", tag.RowsAffected())
+		log.Info("households removed", "cells noted", noted.RowsAffected())
 		if err := replaceAreas(ctx, tx, data.Dataset{}, sc); err != nil {
 			return err
 		}
 		if err := sumScope(stepper(ctx, tx, log), sc.province(), before.villages); err != nil {
 			return err
 		}
-		given, err := remainingRegion(ctx, tx)
-		if err != nil {
-			return err
-		}
 		res.DatasetVersion, res.Households, err = finishRegion(ctx, tx, log, finish{
-			scope: sc, given: given, zones: before.zones, opt: opt,
+			scope: sc, zones: before.zones, opt: opt,
 		})
 		return err
 	})
@@ -92,19 +88,3 @@ func RemoveRegion(ctx context.Context, url, code string, opt ImportOptions) (Imp
 }
 
 var errNothingThere = errors.New("no village in the region")
-
-// remainingRegion is the region the database covers after a removal, named
-// as the import that brought it named it when it is one regency (the
-// regencies table keeps that name); a province is named by data.RegionOf.
-func remainingRegion(ctx context.Context, tx pgx.Tx) (data.Region, error) {
-	all, err := storedVillageCodes(ctx, tx)
-	if err != nil {
-		return data.Region{}, err
-	}
-	r := data.Region{Code: data.RegionOf(data.Region{}, all).Code}
-	err = tx.QueryRow(ctx, `SELECT name_id, name_en FROM regencies WHERE code = $1`, r.Code).Scan(&r.Name.ID, &r.Name.EN)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return data.Region{}, fmt.Errorf("read the regency's name: %w", err)
-	}
-	return r, nil
-}
