@@ -80,21 +80,10 @@ func recordChanges(ctx context.Context, tx pgx.Tx, version int64, k int, sc scop
 func regionChanges(ctx context.Context, tx pgx.Tx, sc scope, moved []data.AreaKey) ([]changeRow, error) {
 	var out []changeRow
 	scan := func(level data.Level, sql string, args ...any) error {
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return fmt.Errorf("%s extents: %w", level, err)
-		}
-		var x0, y0, x1, y1 float64
-		_, err = pgx.ForEachRow(rows, []any{&x0, &y0, &x1, &y1}, func() error {
-			out = append(out, changeRow{level: level, b: orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}}})
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("%s extents: %w", level, err)
-		}
-		return nil
+		var err error
+		out, err = scanBoxes(ctx, tx, out, level, sql, args...)
+		return err
 	}
-	const box = `ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)`
 	// The outlines of villages, districts and zones share arcs (tiles cut
 	// them into one topology), so any of them that meets the region may be
 	// drawn differently: each is listed with its own box.
@@ -131,6 +120,27 @@ func regionChanges(ctx context.Context, tx pgx.Tx, sc scope, moved []data.AreaKe
 		return nil, err
 	}
 	return append(out, m...), nil
+}
+
+// box selects the corners of a box2d column b.
+const box = `ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)`
+
+// scanBoxes appends to out a row of level for each box the query returns
+// (its four columns: box).
+func scanBoxes(ctx context.Context, tx pgx.Tx, out []changeRow, level data.Level, sql string, args ...any) ([]changeRow, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s extents: %w", level, err)
+	}
+	var x0, y0, x1, y1 float64
+	_, err = pgx.ForEachRow(rows, []any{&x0, &y0, &x1, &y1}, func() error {
+		out = append(out, changeRow{level: level, b: orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}}})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s extents: %w", level, err)
+	}
+	return out, nil
 }
 
 // changedCells lists the boxes of the cells in import_cells, one per
@@ -194,17 +204,11 @@ func movedExtents(ctx context.Context, tx pgx.Tx, moved []data.AreaKey) ([]chang
 		if level == data.LevelZone {
 			key = "id"
 		}
-		rows, err := tx.Query(ctx, `SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+		var err error
+		out, err = scanBoxes(ctx, tx, out, level, `SELECT `+box+`
 			FROM (SELECT geom::box2d AS b FROM `+table+` WHERE geom IS NOT NULL AND `+key+` = ANY($1)) x`, cs)
 		if err != nil {
-			return nil, fmt.Errorf("%s extents: %w", level, err)
-		}
-		var x0, y0, x1, y1 float64
-		if _, err := pgx.ForEachRow(rows, []any{&x0, &y0, &x1, &y1}, func() error {
-			out = append(out, changeRow{level: level, b: orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}}})
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("%s extents: %w", level, err)
+			return nil, err
 		}
 	}
 	return out, nil
